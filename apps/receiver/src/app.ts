@@ -1,0 +1,103 @@
+import { createSignatureVerifier } from '@imsync/protocol';
+import type { GroupMessageProducer } from '@imsync/queue';
+import { type Logger, registerOpsRoutes } from '@imsync/runtime';
+import { Hono } from 'hono';
+import { requestId } from 'hono/request-id';
+import type { Registry } from 'prom-client';
+import type { AppEnv } from './app-env.js';
+import type { ReceiverConfig } from './config.js';
+import { Rejection, rejectionResponse } from './errors.js';
+import type { CallbackOutcome, ReceiverMetrics } from './metrics.js';
+import { registerCallbackRoute } from './routes/callback.js';
+
+export interface ReceiverDeps {
+  config: Pick<
+    ReceiverConfig,
+    | 'TIM_SDK_APP_ID'
+    | 'TIM_CALLBACK_TOKEN'
+    | 'CALLBACK_PATH'
+    | 'BODY_LIMIT_BYTES'
+    | 'MAX_JSON_DEPTH'
+    | 'SIGNATURE_WINDOW_SECONDS'
+  >;
+  producer: GroupMessageProducer;
+  logger: Logger;
+  registry: Registry;
+  metrics: ReceiverMetrics;
+  /** ms since the epoch; tests pin it to check the signature window. */
+  clock?: () => number;
+  /** False once shutdown began: /readyz turns 503 so traffic moves elsewhere. */
+  isAccepting?: () => boolean;
+}
+
+/** The receiver as a Hono app: no ports, no env, no globals, so tests drive it with `app.request()`. */
+export function createApp(deps: ReceiverDeps): Hono<AppEnv> {
+  const { config, logger, metrics } = deps;
+  const clock = deps.clock ?? Date.now;
+  const app = new Hono<AppEnv>();
+
+  app.use(requestId());
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    if (c.req.path !== config.CALLBACK_PATH) {
+      return;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const outcome: CallbackOutcome = c.var.outcome ?? (c.res.status >= 500 ? 'unavailable' : 'rejected');
+    const reason = c.var.reason ?? '';
+    metrics.callbacks.inc({ outcome, reason });
+    metrics.ackDuration.observe({ outcome }, seconds);
+    const line = {
+      requestId: c.var.requestId,
+      status: c.res.status,
+      durationMs: Math.round(seconds * 10_000) / 10,
+      outcome,
+      ...(reason && { reason }),
+      ...(c.var.jobId && { jobId: c.var.jobId }),
+    };
+    if (outcome === 'unavailable') {
+      logger.error(line, 'callback');
+    } else {
+      logger[outcome === 'rejected' ? 'warn' : 'info'](line, 'callback');
+    }
+  });
+
+  registerOpsRoutes(app, {
+    registry: deps.registry,
+    isAccepting: deps.isAccepting,
+    checks: { redis: () => deps.producer.ping() },
+  });
+
+  registerCallbackRoute(app, {
+    path: config.CALLBACK_PATH,
+    sdkAppId: config.TIM_SDK_APP_ID,
+    bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    maxJsonDepth: config.MAX_JSON_DEPTH,
+    verifySignature:
+      config.TIM_CALLBACK_TOKEN === undefined
+        ? undefined
+        : createSignatureVerifier({
+            token: config.TIM_CALLBACK_TOKEN,
+            windowSeconds: config.SIGNATURE_WINDOW_SECONDS,
+            now: clock,
+          }),
+    producer: deps.producer,
+    clock,
+  });
+
+  app.notFound((c) => rejectionResponse(c, new Rejection('not_found', 'no such route')));
+  app.onError((error, c) => {
+    if (error instanceof Rejection) {
+      c.set('reason', error.reason);
+      if (error.cause) {
+        logger.error({ requestId: c.var.requestId, err: error.cause }, error.message);
+      }
+      return rejectionResponse(c, error);
+    }
+    logger.error({ requestId: c.var.requestId, err: error }, 'unexpected error');
+    c.set('reason', 'internal');
+    return rejectionResponse(c, new Rejection('internal', `internal error (request ${c.var.requestId})`));
+  });
+  return app;
+}

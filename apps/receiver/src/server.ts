@@ -1,0 +1,67 @@
+import type { Server } from 'node:http';
+import { serve } from '@hono/node-server';
+import { createGroupMessageProducer, createRedis } from '@imsync/queue';
+import { createLogger, createRegistry, createShutdown, onSignals } from '@imsync/runtime';
+import { createApp } from './app.js';
+import { loadReceiverConfig } from './config.js';
+import { createReceiverMetrics } from './metrics.js';
+
+// Process start: parse config, build the dependencies, listen, and wire shutdown. No logic here.
+
+const config = loadReceiverConfig(process.env);
+const logger = createLogger({ name: 'imsync-receiver', level: config.LOG_LEVEL });
+if (config.TIM_CALLBACK_TOKEN === undefined) {
+  logger.warn('TIM_CALLBACK_TOKEN is not set: callbacks are accepted without a signature check');
+}
+
+const redis = createRedis(config.REDIS_URL, {
+  role: 'producer',
+  commandTimeoutMs: config.ENQUEUE_TIMEOUT_MS,
+  connectionName: 'imsync-receiver',
+});
+redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
+const producer = createGroupMessageProducer({
+  connection: redis,
+  prefix: config.QUEUE_PREFIX,
+  retry: { attempts: config.JOB_ATTEMPTS, baseDelayMs: config.JOB_BACKOFF_MS },
+});
+
+const registry = createRegistry({ service: 'receiver' });
+let accepting = true;
+const app = createApp({
+  config,
+  producer,
+  logger,
+  registry,
+  metrics: createReceiverMetrics(registry),
+  isAccepting: () => accepting,
+});
+
+const server = serve({ fetch: app.fetch, hostname: config.HOST, port: config.PORT }, (info) => {
+  logger.info({ host: config.HOST, port: info.port, path: config.CALLBACK_PATH }, 'receiver listening');
+}) as Server;
+// Tencent gives up after 2 s; a client slower than this is not Tencent and must not hold a socket.
+server.headersTimeout = 5000;
+server.requestTimeout = 10_000;
+server.keepAliveTimeout = 65_000;
+
+const shutdown = createShutdown({
+  logger,
+  deadlineMs: config.SHUTDOWN_TIMEOUT_MS,
+  exit: (code) => process.exit(code),
+  steps: [
+    {
+      // Stop accepting connections, let in-flight requests finish (their replies depend on Redis).
+      name: 'http server',
+      run: () =>
+        new Promise<void>((resolve, reject) => {
+          accepting = false;
+          server.close((error) => (error ? reject(error) : resolve()));
+          server.closeIdleConnections();
+        }),
+    },
+    { name: 'queue', run: () => producer.close() },
+    { name: 'redis', run: () => redis.quit() },
+  ],
+});
+onSignals(shutdown, logger);

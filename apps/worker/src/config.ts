@@ -1,0 +1,34 @@
+import { DEFAULT_QUEUE_PREFIX, DEFAULT_RETRY_POLICY } from '@imsync/queue';
+import { type Env, intVar, LogLevelVar, parseConfig, urlVar } from '@imsync/runtime';
+import * as v from 'valibot';
+
+const WorkerEnvSchema = v.object({
+  /** Redis holding the queue (the receiver's). */
+  REDIS_URL: urlVar(['redis:', 'rediss:']),
+  /** PostgreSQL holding the message archive; migrated at start. */
+  DATABASE_URL: urlVar(['postgres:', 'postgresql:']),
+  /** Jobs one process works on at once; the archive batches their rows into shared INSERTs. */
+  WORKER_CONCURRENCY: intVar(50, 1, 1000),
+  /** Port of /healthz, /readyz and /metrics. */
+  METRICS_PORT: intVar(9091, 0, 65535),
+  QUEUE_PREFIX: v.optional(
+    v.pipe(v.string(), v.regex(/^[\w.-]+$/, 'letters, digits, _ . - only')),
+    DEFAULT_QUEUE_PREFIX,
+  ),
+  /** How long "already stored" is remembered in Redis; older repeats fall through to the database's unique key. */
+  DEDUPE_TTL_SECONDS: intVar(7 * 24 * 3600, 60, 365 * 24 * 3600),
+  /** Longest wait between two tries of a failing job. */
+  RETRY_MAX_DELAY_MS: intVar(DEFAULT_RETRY_POLICY.maxDelayMs, 10, 24 * 3600 * 1000),
+  /** A job whose worker stops renewing its lock this long is taken over by another worker. */
+  JOB_LOCK_MS: intVar(30_000, 1000, 600_000),
+  PG_POOL_MAX: intVar(10, 1, 100),
+  /** Time for in-flight jobs to finish on SIGTERM before the process exits anyway. */
+  SHUTDOWN_TIMEOUT_MS: intVar(30_000, 100, 600_000),
+  LOG_LEVEL: LogLevelVar,
+});
+
+export type WorkerConfig = v.InferOutput<typeof WorkerEnvSchema>;
+
+export function loadWorkerConfig(env: Env): WorkerConfig {
+  return parseConfig(WorkerEnvSchema, env);
+}

@@ -1,0 +1,71 @@
+import { serve } from '@hono/node-server';
+import { createRedis } from '@imsync/queue';
+import { createLogger, createRegistry, createShutdown, onSignals, registerOpsRoutes } from '@imsync/runtime';
+import { createPool, migrate, PostgresArchiveSink } from '@imsync/sinks';
+import { Hono } from 'hono';
+import { loadWorkerConfig } from './config.js';
+import { createRedisDedupe } from './dedupe.js';
+import { createWorkerMetrics } from './metrics.js';
+import { createGroupMessageWorker } from './worker.js';
+
+// Process start: parse config, build the dependencies, start, and wire shutdown. No logic here.
+
+const config = loadWorkerConfig(process.env);
+const logger = createLogger({ name: 'imsync-worker', level: config.LOG_LEVEL });
+
+const pool = createPool({
+  connectionString: config.DATABASE_URL,
+  max: config.PG_POOL_MAX,
+  onIdleError: (error) => logger.warn({ err: error }, 'idle PostgreSQL connection lost'),
+});
+const applied = await migrate(pool);
+logger.info({ applied }, applied.length > 0 ? 'database migrated' : 'database schema up to date');
+
+const redis = createRedis(config.REDIS_URL, { role: 'worker', connectionName: 'imsync-worker' });
+redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
+
+const registry = createRegistry({ service: 'worker' });
+const sink = new PostgresArchiveSink({ pool });
+const worker = createGroupMessageWorker({
+  connection: redis,
+  prefix: config.QUEUE_PREFIX,
+  concurrency: config.WORKER_CONCURRENCY,
+  maxRetryDelayMs: config.RETRY_MAX_DELAY_MS,
+  lockDurationMs: config.JOB_LOCK_MS,
+  sink,
+  dedupe: createRedisDedupe(redis, config.QUEUE_PREFIX, config.DEDUPE_TTL_SECONDS),
+  logger,
+  metrics: createWorkerMetrics(registry),
+});
+
+let accepting = true;
+const ops = new Hono();
+registerOpsRoutes(ops, {
+  registry,
+  isAccepting: () => accepting,
+  checks: { redis: () => redis.ping(), postgres: () => pool.query('SELECT 1') },
+});
+const server = serve({ fetch: ops.fetch, port: config.METRICS_PORT }, (info) => {
+  logger.info({ port: info.port, concurrency: config.WORKER_CONCURRENCY }, 'worker started');
+});
+
+const shutdown = createShutdown({
+  logger,
+  deadlineMs: config.SHUTDOWN_TIMEOUT_MS,
+  exit: (code) => process.exit(code),
+  steps: [
+    // Stop taking jobs and let the active ones finish; their rows are in the sink's current batch.
+    {
+      name: 'worker',
+      run: () => {
+        accepting = false;
+        return worker.close();
+      },
+    },
+    { name: 'sink', run: () => sink.close() },
+    { name: 'postgres', run: () => pool.end() },
+    { name: 'redis', run: () => redis.quit() },
+    { name: 'ops server', run: () => new Promise<void>((resolve) => server.close(() => resolve())) },
+  ],
+});
+onSignals(shutdown, logger);

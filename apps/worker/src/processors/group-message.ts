@@ -1,0 +1,48 @@
+import { formatIssues, GroupMessageSchema, messageIdentity, messageKey, parseJsonText } from '@imsync/protocol';
+import { type GroupMessageJobData, GroupMessageJobDataSchema } from '@imsync/queue';
+import { PermanentSinkError, type Sink, type StoreOutcome } from '@imsync/sinks';
+import { UnrecoverableError } from 'bullmq';
+import * as v from 'valibot';
+import type { DedupeStore } from '../dedupe.js';
+
+export interface GroupMessageDeps {
+  sink: Sink;
+  dedupe: DedupeStore;
+}
+
+/**
+ * One group message into the sink, exactly once in effect. Data no retry can fix fails the job
+ * for good (UnrecoverableError); anything else throws as it is, so BullMQ retries with backoff.
+ */
+export async function processGroupMessage(data: unknown, deps: GroupMessageDeps): Promise<StoreOutcome> {
+  const job = v.safeParse(GroupMessageJobDataSchema, data);
+  if (!job.success) {
+    throw new UnrecoverableError(`job data invalid: ${formatIssues(job.issues)}`);
+  }
+  const { sdkAppId, body, receivedAt } = job.output satisfies GroupMessageJobData;
+  const decoded = parseJsonText(body);
+  if (!decoded.ok) {
+    throw new UnrecoverableError(`body is not JSON: ${decoded.detail}`);
+  }
+  const parsed = v.safeParse(GroupMessageSchema, decoded.value);
+  if (!parsed.success) {
+    throw new UnrecoverableError(`body invalid: ${formatIssues(parsed.issues)}`);
+  }
+
+  const identity = messageIdentity(sdkAppId, parsed.output);
+  const key = messageKey(identity);
+  if (await deps.dedupe.seen(key)) {
+    return 'duplicate';
+  }
+  let outcome: StoreOutcome;
+  try {
+    outcome = await deps.sink.store({ identity, message: parsed.output, body, receivedAt: new Date(receivedAt) });
+  } catch (error) {
+    if (error instanceof PermanentSinkError) {
+      throw new UnrecoverableError(error.message);
+    }
+    throw error;
+  }
+  await deps.dedupe.mark(key);
+  return outcome;
+}

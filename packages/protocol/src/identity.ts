@@ -1,0 +1,37 @@
+import { createHash } from 'node:crypto';
+import type { GroupMessage } from './schemas/group-message.js';
+
+/** What makes a group message unique (spec §6). `topicId` is `''` for messages outside a topic. */
+export interface MessageIdentity {
+  readonly sdkAppId: string;
+  readonly groupId: string;
+  readonly topicId: string;
+  readonly msgSeq: number;
+  readonly random: number;
+}
+
+export function messageIdentity(sdkAppId: string, message: GroupMessage): MessageIdentity {
+  return {
+    sdkAppId,
+    groupId: message.GroupId,
+    topicId: message.TopicId ?? '',
+    msgSeq: message.MsgSeq,
+    random: message.Random,
+  };
+}
+
+/**
+ * A stable, compact key for an identity: `gm-` and 128 bits of SHA-256 over the fields as a JSON
+ * array (unambiguous whatever bytes the ids contain). Safe as a BullMQ job id (no `:`), a Redis
+ * key part and a URL path segment, where raw group ids with `#`, `/` or `:` would not be.
+ */
+export function messageKey(identity: MessageIdentity): string {
+  const canonical = JSON.stringify([
+    identity.sdkAppId,
+    identity.groupId,
+    identity.topicId,
+    identity.msgSeq,
+    identity.random,
+  ]);
+  return `gm-${createHash('sha256').update(canonical, 'utf8').digest('hex').slice(0, 32)}`;
+}

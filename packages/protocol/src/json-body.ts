@@ -1,0 +1,71 @@
+/** Deepest legitimate body is about 9 levels (relay → MsgList → MsgBody → element → content). */
+export const DEFAULT_MAX_JSON_DEPTH = 32;
+
+export type JsonBodyFailure = 'encoding' | 'depth' | 'syntax';
+
+export type JsonBodyResult =
+  | { ok: true; text: string; value: unknown }
+  | { ok: false; reason: JsonBodyFailure; detail: string };
+
+// Strict: invalid UTF-8 is an error, never replaced with U+FFFD (that would corrupt stored text).
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Decodes a raw request body as strict UTF-8 JSON, whatever its Content-Type said. Nesting is
+ * bounded before parsing so no later recursive walk (validation, serialisation) can overflow.
+ * `JSON.parse` keeps a `"__proto__"` key as an own property, and the schemas drop it, so the
+ * parsed value cannot reach `Object.prototype`.
+ */
+export function decodeJsonBody(bytes: Uint8Array, maxDepth = DEFAULT_MAX_JSON_DEPTH): JsonBodyResult {
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    return { ok: false, reason: 'encoding', detail: 'body is not valid UTF-8' };
+  }
+  return parseJsonText(text, maxDepth);
+}
+
+/** Parses JSON text with the same nesting bound (for bodies that are already text, as in a job). */
+export function parseJsonText(text: string, maxDepth = DEFAULT_MAX_JSON_DEPTH): JsonBodyResult {
+  if (exceedsDepth(text, maxDepth)) {
+    return { ok: false, reason: 'depth', detail: `JSON nesting deeper than ${maxDepth}` };
+  }
+  try {
+    return { ok: true, text, value: JSON.parse(text) };
+  } catch (error) {
+    return { ok: false, reason: 'syntax', detail: (error as Error).message };
+  }
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACE = 0x7d;
+const CLOSE_BRACKET = 0x5d;
+
+/** Counts open brackets outside strings; malformed text is left for JSON.parse to reject. */
+export function exceedsDepth(text: string, maxDepth: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (inString) {
+      if (code === BACKSLASH) {
+        i++;
+      } else if (code === QUOTE) {
+        inString = false;
+      }
+    } else if (code === QUOTE) {
+      inString = true;
+    } else if (code === OPEN_BRACE || code === OPEN_BRACKET) {
+      if (++depth > maxDepth) {
+        return true;
+      }
+    } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
+      depth--;
+    }
+  }
+  return false;
+}

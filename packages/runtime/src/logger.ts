@@ -1,0 +1,25 @@
+import { type Logger, pino } from 'pino';
+
+export type { Logger } from 'pino';
+
+export interface LoggerOptions {
+  name: string;
+  level: string;
+  /** Tests pass a stream to capture lines; processes log to stdout. */
+  destination?: NodeJS.WritableStream;
+}
+
+/** JSON lines on stdout, one logger per process; children carry request or job ids. */
+export function createLogger(options: LoggerOptions): Logger {
+  const destination = options.destination ?? pino.destination({ sync: false, minLength: 4096 });
+  return pino(
+    {
+      name: options.name,
+      level: options.level,
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
+}

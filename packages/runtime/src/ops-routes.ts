@@ -1,0 +1,64 @@
+import type { Env, Hono } from 'hono';
+import type { Registry } from 'prom-client';
+
+/** A dependency check for `/readyz`: resolves when the dependency answers, rejects otherwise. */
+export type ReadinessCheck = () => Promise<unknown>;
+
+export interface OpsRoutesOptions {
+  registry: Registry;
+  checks: Readonly<Record<string, ReadinessCheck>>;
+  /** A check slower than this counts as failed: a hung dependency is not a ready one. */
+  checkTimeoutMs?: number;
+  /** False while shutting down, so load balancers stop sending before the server closes. */
+  isAccepting?: () => boolean;
+}
+
+/** `/healthz` (the process runs), `/readyz` (its dependencies answer) and `/metrics`, on any app. */
+export function registerOpsRoutes<E extends Env>(app: Hono<E>, options: OpsRoutesOptions): void {
+  const timeoutMs = options.checkTimeoutMs ?? 1000;
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+
+  app.get('/readyz', async (c) => {
+    const names = Object.keys(options.checks);
+    const results = await Promise.all(names.map((name) => runCheck(options.checks[name], timeoutMs)));
+    const checks: Record<string, string> = {};
+    const failing: string[] = [];
+    names.forEach((name, i) => {
+      const result = results[i] ?? 'not run';
+      checks[name] = result;
+      if (result !== 'ok') {
+        failing.push(name);
+      }
+    });
+    if (options.isAccepting && !options.isAccepting()) {
+      failing.push('shutdown');
+      checks.shutdown = 'shutting down';
+    }
+    return failing.length === 0
+      ? c.json({ status: 'ready', checks })
+      : c.json({ status: 'unready', failing, checks }, 503);
+  });
+
+  app.get('/metrics', async (c) => {
+    const body = await options.registry.metrics();
+    return c.body(body, 200, { 'content-type': options.registry.contentType });
+  });
+}
+
+async function runCheck(check: ReadinessCheck | undefined, timeoutMs: number): Promise<string> {
+  if (!check) {
+    return 'not run';
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs);
+  });
+  try {
+    return await Promise.race([check().then(() => 'ok'), timeout]);
+  } catch (error) {
+    return `error: ${(error as Error).message}`;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,6 @@
+export { MemorySink } from './memory-sink.js';
+export { type PostgresArchiveOptions, PostgresArchiveSink } from './postgres/archive-sink.js';
+export { isPermanentPgError } from './postgres/errors.js';
+export { migrate } from './postgres/migrations.js';
+export { createPool, type PoolOptions } from './postgres/pool.js';
+export { type ArchivedMessage, PermanentSinkError, type Sink, type StoreOutcome } from './sink.js';

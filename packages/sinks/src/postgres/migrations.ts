@@ -1,0 +1,79 @@
+import type { Pool } from 'pg';
+
+interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+// Append only: a migration that has run somewhere is never edited, a new one is added instead.
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'group_messages',
+    sql: `
+      CREATE TABLE group_messages (
+        id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        sdk_app_id       bigint      NOT NULL,
+        group_id         text        NOT NULL,
+        topic_id         text        NOT NULL DEFAULT '',
+        msg_seq          bigint      NOT NULL CHECK (msg_seq BETWEEN 0 AND 4294967295),
+        random           bigint      NOT NULL CHECK (random BETWEEN 0 AND 4294967295),
+        msg_id           text,
+        msg_time         timestamptz NOT NULL,
+        event_time       timestamptz,
+        from_account     text        NOT NULL,
+        operator_account text,
+        group_type       text        NOT NULL,
+        -- json, not jsonb: json keeps the body text exactly as received (key order, number
+        -- spelling, \\u0000 escapes that jsonb and text values reject).
+        payload          json        NOT NULL,
+        received_at      timestamptz NOT NULL,
+        stored_at        timestamptz NOT NULL DEFAULT now(),
+        CONSTRAINT group_messages_identity UNIQUE (sdk_app_id, group_id, topic_id, msg_seq, random)
+      );
+      CREATE INDEX group_messages_msg_time ON group_messages (sdk_app_id, group_id, msg_time);
+    `,
+  },
+];
+
+// Any constant works; it only has to be the same in every process that migrates this database.
+const MIGRATION_LOCK_KEY = 0x1_5e_c0de;
+
+/**
+ * Brings the schema up to date. Safe to run from many workers at once: the first takes an
+ * advisory lock and migrates, the others wait on the lock and then find nothing left to do.
+ */
+export async function migrate(pool: Pool): Promise<number[]> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    await client.query(`
+      CREATE TABLE IF NOT EXISTS imsync_migrations (
+        version    integer     PRIMARY KEY,
+        name       text        NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`);
+    const { rows } = await client.query<{ version: number }>('SELECT version FROM imsync_migrations');
+    const done = new Set(rows.map((row) => row.version));
+    const applied: number[] = [];
+    for (const migration of MIGRATIONS) {
+      if (!done.has(migration.version)) {
+        await client.query(migration.sql);
+        await client.query('INSERT INTO imsync_migrations (version, name) VALUES ($1, $2)', [
+          migration.version,
+          migration.name,
+        ]);
+        applied.push(migration.version);
+      }
+    }
+    await client.query('COMMIT');
+    return applied;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,165 @@
+import { type ChildProcess, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { exited, spawnOwned } from './child.js';
+import { freePort } from './ports.js';
+import type { PostgresService } from './services.js';
+
+interface Binaries {
+  initdb: string;
+  postgres: string;
+}
+
+function findBinaries(): Binaries {
+  const fromPath = (name: string) => {
+    try {
+      return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim();
+    } catch {
+      return '';
+    }
+  };
+  let initdb = fromPath('initdb');
+  let postgres = fromPath('postgres');
+  if (!initdb || !postgres) {
+    // Debian keeps the server binaries off PATH; pg_config knows where.
+    const bindir = fromPath('pg_config') ? execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim() : '';
+    initdb ||= bindir && join(bindir, 'initdb');
+    postgres ||= bindir && join(bindir, 'postgres');
+  }
+  if (!initdb || !postgres) {
+    throw new Error('PostgreSQL binaries not found: install postgresql (initdb and postgres on PATH or pg_config)');
+  }
+  return { initdb, postgres };
+}
+
+/** initdb refuses to run as root; as root the server runs as the `postgres` user instead. */
+function serverUser(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) {
+    return undefined;
+  }
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+  return { uid: id('-u'), gid: id('-g') };
+}
+
+/** Starts a private PostgreSQL from the local binaries, on a free port, data in a temp dir. */
+export async function startLocalPostgres(): Promise<PostgresService> {
+  const binaries = findBinaries();
+  const user = serverUser();
+  const dir = mkdtempSync(join(tmpdir(), 'imsync-pg-'));
+  const data = join(dir, 'data');
+  if (user) {
+    chownSync(dir, user.uid, user.gid);
+  }
+  chmodSync(dir, 0o700);
+  execFileSync(
+    binaries.initdb,
+    ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--no-instructions'],
+    {
+      stdio: 'pipe',
+      ...user,
+    },
+  );
+
+  let port = 0;
+  let child: ChildProcess | undefined;
+  const url = (database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}`;
+
+  const launch = async () => {
+    child = spawnOwned(
+      binaries.postgres,
+      [
+        '-D',
+        data,
+        '-p',
+        String(port),
+        '-k',
+        dir,
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'fsync=off',
+        '-c',
+        'full_page_writes=off',
+        '-c',
+        'max_connections=200',
+      ],
+      { ...user },
+    );
+    await waitForServer(url(), child);
+  };
+
+  for (let attempt = 0; ; attempt++) {
+    port = await freePort();
+    try {
+      await launch();
+      break;
+    } catch (error) {
+      if (attempt >= 4) {
+        throw new Error(`postgres did not start: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  const stop = async (mode: 'graceful' | 'crash' = 'graceful') => {
+    const running = child;
+    if (!running || running.exitCode !== null || running.signalCode !== null) {
+      return;
+    }
+    // SIGINT: fast shutdown. SIGQUIT: immediate shutdown, crash recovery on the next start.
+    // (SIGKILL would orphan the backends and block the restart on their shared memory.)
+    running.kill(mode === 'crash' ? 'SIGQUIT' : 'SIGINT');
+    await exited(running);
+  };
+
+  return {
+    host: '127.0.0.1',
+    port,
+    url,
+    async createDatabase() {
+      const name = `t_${randomBytes(6).toString('hex')}`;
+      const client = new pg.Client({ connectionString: url() });
+      await client.connect();
+      try {
+        await client.query(`CREATE DATABASE ${name}`);
+      } finally {
+        await client.end();
+      }
+      return url(name);
+    },
+    stop,
+    start: launch,
+    async dispose() {
+      await stop('graceful');
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function waitForServer(connectionString: string, child: ChildProcess): Promise<void> {
+  let stderr = '';
+  child.stderr?.on('data', (chunk) => {
+    stderr = (stderr + chunk.toString()).slice(-2000);
+  });
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`postgres exited with ${child.exitCode ?? child.signalCode}: ${stderr}`);
+    }
+    const client = new pg.Client({ connectionString, connectionTimeoutMillis: 1000 });
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+      await client.end();
+      return;
+    } catch {
+      await client.end().catch(() => {});
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+  }
+  child.kill('SIGQUIT');
+  throw new Error(`postgres did not accept connections within 20 s: ${stderr}`);
+}

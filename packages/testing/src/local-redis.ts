@@ -1,0 +1,113 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exited, spawnOwned } from './child.js';
+import { freePort } from './ports.js';
+import type { RedisService } from './services.js';
+
+export interface RedisServerOptions {
+  /** AOF fsync policy; `everysec` is what production runs. */
+  appendfsync?: 'always' | 'everysec' | 'no';
+}
+
+/** Starts a private `redis-server` from PATH on a free port, with AOF on and its data in a temp dir. */
+export async function startLocalRedis(options: RedisServerOptions = {}): Promise<RedisService> {
+  const dir = await mkdtemp(join(tmpdir(), 'imsync-redis-'));
+  let port = 0;
+  let child: ChildProcess | undefined;
+
+  const launch = async () => {
+    child = spawnOwned('redis-server', [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      options.appendfsync ?? 'everysec',
+      '--save',
+      '',
+      '--maxmemory-policy',
+      'noeviction',
+      '--protected-mode',
+      'no',
+      '--daemonize',
+      'no',
+      '--logfile',
+      join(dir, 'redis.log'),
+    ]);
+    await waitForPong(port, child);
+  };
+
+  for (let attempt = 0; ; attempt++) {
+    port = await freePort();
+    try {
+      await launch();
+      break;
+    } catch (error) {
+      if (attempt >= 4) {
+        throw new Error(`redis-server did not start (is it on PATH?): ${(error as Error).message}`);
+      }
+    }
+  }
+
+  const stop = async (mode: 'graceful' | 'crash' = 'graceful') => {
+    const running = child;
+    if (!running || running.exitCode !== null || running.signalCode !== null) {
+      return;
+    }
+    running.kill(mode === 'crash' ? 'SIGKILL' : 'SIGTERM');
+    await exited(running);
+  };
+
+  return {
+    host: '127.0.0.1',
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    stop,
+    start: launch,
+    async dispose() {
+      await stop('crash');
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function waitForPong(port: number, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`redis-server exited with ${child.exitCode ?? child.signalCode}`);
+    }
+    if (await ping(port)) {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  child.kill('SIGKILL');
+  throw new Error('redis-server did not answer PING within 10 s');
+}
+
+function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    let reply = '';
+    socket.setTimeout(500, () => socket.destroy());
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (data) => {
+      reply += data.toString();
+      if (reply.includes('\r\n')) {
+        socket.end();
+        // "-LOADING" while the AOF is replayed: not ready yet.
+        resolve(reply.startsWith('+PONG'));
+      }
+    });
+    socket.on('error', () => resolve(false));
+    socket.on('close', () => resolve(false));
+  });
+}

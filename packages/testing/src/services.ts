@@ -1,0 +1,25 @@
+/** A Redis or PostgreSQL server a test owns, so it can stop it and start it again. */
+export interface ServiceHandle {
+  readonly host: string;
+  readonly port: number;
+  /**
+   * Stops the server. `graceful` flushes and exits cleanly; `crash` kills it without warning
+   * (Redis: SIGKILL; PostgreSQL: SIGQUIT, an immediate shutdown that needs crash recovery).
+   */
+  stop(mode?: 'graceful' | 'crash'): Promise<void>;
+  /** Starts it again on the same port with the data it had. */
+  start(): Promise<void>;
+  /** Stops it for good and deletes its data. */
+  dispose(): Promise<void>;
+}
+
+export interface RedisService extends ServiceHandle {
+  readonly url: string;
+}
+
+export interface PostgresService extends ServiceHandle {
+  /** URL of a database on this server (default `postgres`). */
+  url(database?: string): string;
+  /** Creates an empty database with a unique name and returns its URL. */
+  createDatabase(): Promise<string>;
+}
