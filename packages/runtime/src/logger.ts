@@ -11,7 +11,7 @@ export interface LoggerOptions {
 
 /** JSON lines on stdout, one logger per process; children carry request or job ids. */
 export function createLogger(options: LoggerOptions): Logger {
-  const destination = options.destination ?? pino.destination({ sync: false, minLength: 4096 });
+  const destination = options.destination ?? pino.destination({ sync: false });
   return pino(
     {
       name: options.name,

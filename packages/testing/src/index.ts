@@ -1,3 +1,4 @@
+export { type AppProcess, startAppProcess } from './app-process.js';
 export { type CallbackQueryOptions, signedCallbackUrl } from './callback.js';
 export { exited, spawnOwned } from './child.js';
 export { dockerAvailable } from './docker.js';

@@ -1,0 +1,103 @@
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { exited, spawnOwned } from './child.js';
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+const entries = {
+  receiver: { dir: 'apps/receiver', main: 'src/server.ts', ready: 'receiver listening' },
+  worker: { dir: 'apps/worker', main: 'src/main.ts', ready: 'worker started' },
+} as const;
+
+export interface AppProcess {
+  readonly child: ChildProcess;
+  /** Every JSON log line the process wrote so far. */
+  readonly lines: Record<string, unknown>[];
+  /** Resolves with the first log line `match` accepts, past or future. */
+  waitForLine(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Sends the signal and resolves with the exit code (or signal) once the process is gone. */
+  stop(signal?: NodeJS.Signals): Promise<number | NodeJS.Signals | null>;
+}
+
+/**
+ * Runs a real imsync process (`receiver` or `worker`) from its TypeScript sources, as
+ * `pnpm start:*` does, and resolves once it logged that it is ready.
+ */
+export async function startAppProcess(app: keyof typeof entries, env: Record<string, string>): Promise<AppProcess> {
+  const entry = entries[app];
+  const child = spawnOwned(process.execPath, ['--import', 'tsx', '--conditions=@imsync/source', entry.main], {
+    cwd: `${repoRoot}${entry.dir}`,
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Record<string, unknown>[] = [];
+  const waiters = new Set<(line: Record<string, unknown>) => void>();
+  let stderr = '';
+  let partial = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    const text = partial + chunk.toString('utf8');
+    const parts = text.split('\n');
+    partial = parts.pop() ?? '';
+    for (const part of parts) {
+      try {
+        const line = JSON.parse(part) as Record<string, unknown>;
+        lines.push(line);
+        for (const waiter of waiters) {
+          waiter(line);
+        }
+      } catch {
+        // not a log line
+      }
+    }
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString('utf8')).slice(-4000);
+  });
+
+  const waitForLine: AppProcess['waitForLine'] = (match, timeoutMs = 30_000) => {
+    const seen = lines.find(match);
+    if (seen) {
+      return Promise.resolve(seen);
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`${app} did not log the expected line within ${timeoutMs} ms; stderr: ${stderr}`));
+      }, timeoutMs);
+      const onExit = () => {
+        cleanup();
+        reject(
+          new Error(
+            `${app} exited (${child.exitCode ?? child.signalCode}) before the expected line; stderr: ${stderr}`,
+          ),
+        );
+      };
+      const waiter = (line: Record<string, unknown>) => {
+        if (match(line)) {
+          cleanup();
+          resolve(line);
+        }
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        waiters.delete(waiter);
+        child.off('exit', onExit);
+      };
+      waiters.add(waiter);
+      child.once('exit', onExit);
+    });
+  };
+
+  await waitForLine((line) => line.msg === entry.ready);
+  return {
+    child,
+    lines,
+    waitForLine,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill(signal);
+      }
+      return exited(child);
+    },
+  };
+}
