@@ -21,7 +21,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['{apps,packages}/*/{src,test}/**/*.int.test.ts'],
+          include: ['{apps,packages}/*/{src,test}/**/*.int.test.ts', 'e2e/**/*.int.test.ts'],
           // Each file starts its own Redis/PostgreSQL processes; two cores fit two files at once.
           pool: 'forks',
           maxWorkers: 2,

@@ -74,5 +74,5 @@ export async function buildReceiver(
 
 /** Every job the queue holds, whatever its state. */
 export async function allJobs(queue: Queue<GroupMessageJobData>) {
-  return queue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed', 'paused', 'prioritized']);
+  return queue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized']);
 }

@@ -1,0 +1,86 @@
+import { Writable } from 'node:stream';
+import {
+  createRedis,
+  DEFAULT_RETENTION_POLICY,
+  GROUP_MESSAGES_QUEUE,
+  type GroupMessageJobData,
+  groupMessageJobOptions,
+} from '@imsync/queue';
+import { createLogger, createRegistry } from '@imsync/runtime';
+import { createPool, migrate, PostgresArchiveSink } from '@imsync/sinks';
+import { Queue } from 'bullmq';
+import type pg from 'pg';
+import { createRedisDedupe } from '../src/dedupe.js';
+import { createWorkerMetrics } from '../src/metrics.js';
+import { createGroupMessageWorker, type GroupMessageWorker } from '../src/worker.js';
+
+export const SDK_APP_ID = '1600012345';
+
+export interface TestWorker {
+  worker: GroupMessageWorker;
+  /** The producer side of the same queue, to add jobs and inspect their state. */
+  queue: Queue<GroupMessageJobData>;
+  pool: pg.Pool;
+  registry: ReturnType<typeof createRegistry>;
+  logLines: Record<string, unknown>[];
+  /** Job options as the receiver would set them, with a short retry schedule for tests. */
+  jobOptions(attempts: number): ReturnType<typeof groupMessageJobOptions>;
+  close(): Promise<void>;
+}
+
+let counter = 0;
+
+/** A worker in this process on a real Redis and a fresh PostgreSQL database, with its own queue prefix. */
+export async function buildWorker(
+  redisUrl: string,
+  databaseUrl: string,
+  options: { maxRetryDelayMs?: number } = {},
+): Promise<TestWorker> {
+  const prefix = `w${process.pid}x${++counter}x${Date.now().toString(36)}`;
+  const pool = createPool({ connectionString: databaseUrl, onIdleError: () => {} });
+  await migrate(pool);
+  const connection = createRedis(redisUrl, { role: 'worker' });
+  connection.on('error', () => {});
+  const logLines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, callback) {
+      logLines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      callback();
+    },
+  });
+  const registry = createRegistry();
+  const worker = createGroupMessageWorker({
+    connection,
+    prefix,
+    concurrency: 20,
+    maxRetryDelayMs: options.maxRetryDelayMs ?? 100,
+    lockDurationMs: 30_000,
+    sink: new PostgresArchiveSink({ pool }),
+    dedupe: createRedisDedupe(connection, prefix, 3600),
+    logger: createLogger({ name: 'test-worker', level: 'info', destination }),
+    metrics: createWorkerMetrics(registry),
+  });
+  const queueConnection = createRedis(redisUrl, { role: 'worker' });
+  queueConnection.on('error', () => {});
+  const queue = new Queue<GroupMessageJobData>(GROUP_MESSAGES_QUEUE, { connection: queueConnection, prefix });
+  return {
+    worker,
+    queue,
+    pool,
+    registry,
+    logLines,
+    jobOptions: (attempts) => groupMessageJobOptions({ attempts, baseDelayMs: 20 }, DEFAULT_RETENTION_POLICY),
+    async close() {
+      await worker.close();
+      await queue.close();
+      await pool.end();
+      connection.disconnect();
+      queueConnection.disconnect();
+    },
+  };
+}
+
+export async function rowCount(pool: pg.Pool): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM group_messages');
+  return rows[0]?.n ?? 0;
+}

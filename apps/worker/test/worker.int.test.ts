@@ -1,0 +1,135 @@
+import { loadFixture, loadFixtures } from '@imsync/fixtures';
+import { GROUP_MESSAGE_JOB } from '@imsync/queue';
+import {
+  messageKeyOf,
+  type PostgresService,
+  type RedisService,
+  startPostgres,
+  startRedis,
+  waitFor,
+} from '@imsync/testing';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { buildWorker, rowCount, SDK_APP_ID, type TestWorker } from './support.js';
+
+let redis: RedisService;
+let postgres: PostgresService;
+let current: TestWorker | undefined;
+
+beforeAll(async () => {
+  [redis, postgres] = await Promise.all([startRedis(), startPostgres()]);
+});
+afterAll(async () => {
+  await Promise.all([redis?.dispose(), postgres?.dispose()]);
+});
+afterEach(async () => {
+  await current?.close();
+  current = undefined;
+});
+
+const jobData = (text: string) => ({ sdkAppId: SDK_APP_ID, body: text, receivedAt: Date.now() });
+const keyOf = (text: string) => messageKeyOf(SDK_APP_ID, text);
+
+test('stores each job once; a second job for the same message is a duplicate, stored nowhere twice', async () => {
+  current = await buildWorker(redis.url, await postgres.createDatabase());
+  const { queue, pool } = current;
+  const fixtures = loadFixtures();
+  // Distinct job ids for the same message: what a re-delivery after the first job was removed looks like.
+  const jobs = [...fixtures, ...fixtures].map((f, i) => ({
+    name: GROUP_MESSAGE_JOB,
+    data: jobData(f.text),
+    opts: { ...current?.jobOptions(3), jobId: `${keyOf(f.text)}-${i < fixtures.length ? 'a' : 'b'}` },
+  }));
+  await queue.addBulk(jobs);
+  await waitFor(async () => (await queue.getCompletedCount()) === jobs.length, { what: 'all jobs completed' });
+  expect(await rowCount(pool)).toBe(fixtures.length);
+  const outcomes = await Promise.all((await queue.getCompleted(0, -1)).map((job) => job.returnvalue));
+  expect(outcomes.filter((o) => o === 'stored')).toHaveLength(fixtures.length);
+  expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(fixtures.length);
+});
+
+test('a body no retry can fix fails at once, without retries, and stays in the failed set', async () => {
+  current = await buildWorker(redis.url, await postgres.createDatabase());
+  const { queue } = current;
+  const bad = JSON.stringify({ ...loadFixture('text-public').body, MsgSeq: '12' });
+  await queue.add(GROUP_MESSAGE_JOB, jobData(bad), { ...current.jobOptions(5), jobId: 'bad-body' });
+  await queue.add(GROUP_MESSAGE_JOB, { sdkAppId: 'x' } as never, { ...current.jobOptions(5), jobId: 'bad-data' });
+  await waitFor(async () => (await queue.getFailedCount()) === 2, { what: 'two failed jobs' });
+  for (const id of ['bad-body', 'bad-data']) {
+    const job = await queue.getJob(id);
+    expect(job?.attemptsMade).toBe(1);
+    expect(job?.failedReason).toMatch(/invalid/);
+  }
+});
+
+test('while PostgreSQL is away jobs retry with backoff, and land once it is back', async () => {
+  const databaseUrl = await postgres.createDatabase();
+  current = await buildWorker(redis.url, databaseUrl);
+  const { queue, pool } = current;
+  const fixture = loadFixture('text-public');
+  await postgres.stop('graceful');
+  try {
+    await queue.add(GROUP_MESSAGE_JOB, jobData(fixture.text), { ...current.jobOptions(100), jobId: 'outage' });
+    await waitFor(async () => ((await queue.getJob('outage'))?.attemptsMade ?? 0) >= 2, { what: 'two failed tries' });
+    expect(await queue.getJobState('outage')).toMatch(/delayed|waiting|active/);
+  } finally {
+    await postgres.start();
+  }
+  await waitFor(async () => (await queue.getJobState('outage')) === 'completed', { what: 'job completed' });
+  expect(await rowCount(pool)).toBe(1);
+});
+
+test('a job that used up its tries stays failed, and a retry from the failed set stores it', async () => {
+  current = await buildWorker(redis.url, await postgres.createDatabase());
+  const { queue, pool } = current;
+  const blocker = new pg.Client({
+    connectionString: (pool as unknown as { options: { connectionString: string } }).options.connectionString,
+  });
+  await blocker.connect();
+  // Rename the table away: every insert fails with "relation does not exist" (a retryable error).
+  await blocker.query('ALTER TABLE group_messages RENAME TO group_messages_away');
+  await queue.add(GROUP_MESSAGE_JOB, jobData(loadFixture('face-work').text), {
+    ...current.jobOptions(3),
+    jobId: 'exhausted',
+  });
+  await waitFor(async () => (await queue.getJobState('exhausted')) === 'failed', { what: 'job failed' });
+  expect((await queue.getJob('exhausted'))?.attemptsMade).toBe(3);
+
+  await blocker.query('ALTER TABLE group_messages_away RENAME TO group_messages');
+  await blocker.end();
+  await (await queue.getJob('exhausted'))?.retry('failed');
+  await waitFor(async () => (await queue.getJobState('exhausted')) === 'completed', { what: 'retried job completed' });
+  expect(await rowCount(pool)).toBe(1);
+});
+
+test('close() waits for the job in progress to reach PostgreSQL', async () => {
+  current = await buildWorker(redis.url, await postgres.createDatabase());
+  const { queue, pool, worker } = current;
+  const blocker = await pool.connect();
+  // Hold a lock the insert needs, so the job is caught mid-write when close() is called.
+  await blocker.query('BEGIN');
+  await blocker.query('LOCK TABLE group_messages IN ACCESS EXCLUSIVE MODE');
+  const active = new Promise((resolve) => worker.once('active', resolve));
+  await queue.add(GROUP_MESSAGE_JOB, jobData(loadFixture('sound-work').text), {
+    ...current.jobOptions(3),
+    jobId: 'in-flight',
+  });
+  await active;
+  let closed = false;
+  const closing = worker.close().then(() => {
+    closed = true;
+  });
+  // The insert is waiting on the lock; a close that did not wait would already have resolved.
+  await waitFor(
+    async () =>
+      (await pool.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'")).rows[0].n >
+      0,
+    { what: 'insert blocked' },
+  );
+  expect(closed).toBe(false);
+  await blocker.query('COMMIT');
+  blocker.release();
+  await closing;
+  expect(await rowCount(pool)).toBe(1);
+  expect(await queue.getJobState('in-flight')).toBe('completed');
+});
