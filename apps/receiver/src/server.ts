@@ -1,14 +1,14 @@
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { createGroupMessageProducer, createRedis } from '@imsync/queue';
-import { createLogger, createRegistry, createShutdown, onSignals } from '@imsync/runtime';
+import { createLogger, createRegistry, createShutdown, loadConfigOrExit, onSignals } from '@imsync/runtime';
 import { createApp } from './app.js';
 import { loadReceiverConfig } from './config.js';
 import { createReceiverMetrics } from './metrics.js';
 
 // Process start: parse config, build the dependencies, listen, and wire shutdown. No logic here.
 
-const config = loadReceiverConfig(process.env);
+const config = loadConfigOrExit('imsync-receiver', () => loadReceiverConfig(process.env));
 const logger = createLogger({ name: 'imsync-receiver', level: config.LOG_LEVEL });
 if (config.TIM_CALLBACK_TOKEN === undefined) {
   logger.warn('TIM_CALLBACK_TOKEN is not set: callbacks are accepted without a signature check');

@@ -1,6 +1,13 @@
 import { serve } from '@hono/node-server';
 import { createRedis } from '@imsync/queue';
-import { createLogger, createRegistry, createShutdown, onSignals, registerOpsRoutes } from '@imsync/runtime';
+import {
+  createLogger,
+  createRegistry,
+  createShutdown,
+  loadConfigOrExit,
+  onSignals,
+  registerOpsRoutes,
+} from '@imsync/runtime';
 import { createPool, migrate, PostgresArchiveSink } from '@imsync/sinks';
 import { Hono } from 'hono';
 import { loadWorkerConfig } from './config.js';
@@ -10,7 +17,7 @@ import { createGroupMessageWorker } from './worker.js';
 
 // Process start: parse config, build the dependencies, start, and wire shutdown. No logic here.
 
-const config = loadWorkerConfig(process.env);
+const config = loadConfigOrExit('imsync-worker', () => loadWorkerConfig(process.env));
 const logger = createLogger({ name: 'imsync-worker', level: config.LOG_LEVEL });
 
 const pool = createPool({

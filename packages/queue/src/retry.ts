@@ -13,7 +13,7 @@ export interface RetryPolicy {
 
 /**
  * 20 tries, 1 s doubling to a 5 min cap: a sink outage shorter than the retry horizon
- * (`retryHorizonMs`, about 32 min with the worst jitter) delays messages but fails none.
+ * (`retryHorizonMs`: 29 min with the shortest jitter draws) delays messages but fails none.
  */
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { attempts: 20, baseDelayMs: 1000, maxDelayMs: 300_000 };
 

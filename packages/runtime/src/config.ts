@@ -21,8 +21,9 @@ export function parseConfig<TSchema extends v.GenericSchema<Env, unknown>>(
   }
   const lines = result.issues.map((issue) => {
     const name = v.getDotPath(issue) ?? '(environment)';
-    const got = issue.input === undefined ? 'not set' : `got ${JSON.stringify(issue.input)}`;
-    return `  ${name}: ${issue.message} (${got})`;
+    return issue.input === undefined
+      ? `  ${name}: is required but not set`
+      : `  ${name}: ${issue.message} (got ${JSON.stringify(issue.input)})`;
   });
   throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
 }
@@ -65,3 +66,16 @@ export const LogLevelVar = v.optional(
   v.picklist(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   'info',
 );
+
+/** Loads config in a process entry point: a ConfigError prints its list and exits 1, with no stack trace. */
+export function loadConfigOrExit<T>(processName: string, load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${processName}: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}

@@ -1,4 +1,13 @@
-export { ConfigError, type Env, intVar, LogLevelVar, parseConfig, requiredVar, urlVar } from './config.js';
+export {
+  ConfigError,
+  type Env,
+  intVar,
+  LogLevelVar,
+  loadConfigOrExit,
+  parseConfig,
+  requiredVar,
+  urlVar,
+} from './config.js';
 export { createLogger, type Logger, type LoggerOptions } from './logger.js';
 export { createRegistry, METRIC_PREFIX } from './metrics.js';
 export { type OpsRoutesOptions, type ReadinessCheck, registerOpsRoutes } from './ops-routes.js';
