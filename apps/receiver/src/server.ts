@@ -23,6 +23,7 @@ redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connecti
 const producer = createGroupMessageProducer({
   connection: redis,
   prefix: config.QUEUE_PREFIX,
+  timeoutMs: config.ENQUEUE_TIMEOUT_MS,
   retry: { attempts: config.JOB_ATTEMPTS, baseDelayMs: config.JOB_BACKOFF_MS },
 });
 

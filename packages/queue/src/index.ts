@@ -1,6 +1,11 @@
 export { type GroupMessageJobData, GroupMessageJobDataSchema } from './job.js';
 export { DEFAULT_QUEUE_PREFIX, dedupeMarkerKey, GROUP_MESSAGE_JOB, GROUP_MESSAGES_QUEUE } from './names.js';
-export { createGroupMessageProducer, type GroupMessageProducer, type ProducerOptions } from './producer.js';
+export {
+  createGroupMessageProducer,
+  type GroupMessageProducer,
+  type ProducerOptions,
+  QueueUnavailableError,
+} from './producer.js';
 export { createRedis, type RedisConnectionOptions, type RedisRole, redisOptions } from './redis.js';
 export {
   BACKOFF_TYPE,

@@ -27,6 +27,13 @@ export interface ProducerOptions {
   prefix: string;
   retry?: JobRetryOptions;
   retention?: RetentionPolicy;
+  /** An enqueue that has not completed after this long fails (ms); the caller answers 503. */
+  timeoutMs?: number;
+}
+
+/** Redis did not take the job: the message is not stored and the callback must not get a 200. */
+export class QueueUnavailableError extends Error {
+  override readonly name = 'QueueUnavailableError';
 }
 
 export function createGroupMessageProducer(options: ProducerOptions): GroupMessageProducer {
@@ -41,9 +48,15 @@ export function createGroupMessageProducer(options: ProducerOptions): GroupMessa
     options.retention ?? DEFAULT_RETENTION_POLICY,
   );
 
+  const timeoutMs = options.timeoutMs ?? 1000;
+
   return {
     async enqueue(data, jobId) {
-      await queue.add(GROUP_MESSAGE_JOB, data, { ...defaults, jobId });
+      // Fail at once while disconnected: BullMQ would otherwise wait for the connection.
+      if (options.connection.status !== 'ready') {
+        throw new QueueUnavailableError(`redis connection is ${options.connection.status}`);
+      }
+      await withTimeout(queue.add(GROUP_MESSAGE_JOB, data, { ...defaults, jobId }), timeoutMs);
     },
     async ping() {
       await options.connection.ping();
@@ -52,4 +65,20 @@ export function createGroupMessageProducer(options: ProducerOptions): GroupMessa
       await queue.close();
     },
   };
+}
+
+// The add may still land after the timeout; that is safe, the job id makes a repeat a no-op.
+async function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new QueueUnavailableError(`redis did not take the job within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
