@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_JSON_DEPTH, DEFAULT_SIGNATURE_WINDOW_SECONDS } from '@imsync/protocol';
+import { DEFAULT_MAX_JSON_DEPTH, DEFAULT_SIGNATURE_WINDOW_SECONDS, MAX_JSON_DEPTH_LIMIT } from '@imsync/protocol';
 import { DEFAULT_QUEUE_PREFIX, DEFAULT_RETRY_POLICY } from '@imsync/queue';
 import { type Env, intVar, LogLevelVar, parseConfig, urlVar } from '@imsync/runtime';
 import * as v from 'valibot';
@@ -14,7 +14,7 @@ const ReceiverEnvSchema = v.object({
   HOST: v.optional(v.string(), '0.0.0.0'),
   CALLBACK_PATH: v.optional(v.pipe(v.string(), v.startsWith('/', 'must start with /')), '/im/callback'),
   BODY_LIMIT_BYTES: intVar(1024 * 1024, 1024, 64 * 1024 * 1024),
-  MAX_JSON_DEPTH: intVar(DEFAULT_MAX_JSON_DEPTH, 8, 1000),
+  MAX_JSON_DEPTH: intVar(DEFAULT_MAX_JSON_DEPTH, 8, MAX_JSON_DEPTH_LIMIT),
   SIGNATURE_WINDOW_SECONDS: intVar(DEFAULT_SIGNATURE_WINDOW_SECONDS, 1, 3600),
   /** A Redis write slower than this fails the request with 503, well within Tencent's 2 s. */
   ENQUEUE_TIMEOUT_MS: intVar(1000, 50, 1900),

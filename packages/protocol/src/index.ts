@@ -7,6 +7,7 @@ export {
   exceedsDepth,
   type JsonBodyFailure,
   type JsonBodyResult,
+  MAX_JSON_DEPTH_LIMIT,
   parseJsonText,
 } from './json-body.js';
 export { KNOWN_ELEMENT_TYPES, type MsgElement, MsgElementSchema } from './schemas/elements.js';

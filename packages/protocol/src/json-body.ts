@@ -1,6 +1,9 @@
 /** Deepest legitimate body is about 9 levels (relay → MsgList → MsgBody → element → content). */
 export const DEFAULT_MAX_JSON_DEPTH = 32;
 
+/** The most a deployment may configure; workers re-parse with it, trusting the receiver's own limit. */
+export const MAX_JSON_DEPTH_LIMIT = 1000;
+
 export type JsonBodyFailure = 'encoding' | 'depth' | 'syntax';
 
 export type JsonBodyResult =
@@ -13,8 +16,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 /**
  * Decodes a raw request body as strict UTF-8 JSON, whatever its Content-Type said. Nesting is
  * bounded before parsing so no later recursive walk (validation, serialisation) can overflow.
- * `JSON.parse` keeps a `"__proto__"` key as an own property, and the schemas drop it, so the
- * parsed value cannot reach `Object.prototype`.
+ * A UTF-8 BOM is dropped (it is not part of the JSON text). `JSON.parse` keeps a `"__proto__"` key
+ * as an own property and the schemas drop it from every object they validate; values kept as they
+ * came (unknown element contents) may still hold one, so never merge them into other objects.
  */
 export function decodeJsonBody(bytes: Uint8Array, maxDepth = DEFAULT_MAX_JSON_DEPTH): JsonBodyResult {
   let text: string;

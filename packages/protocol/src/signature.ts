@@ -40,7 +40,8 @@ export function createSignatureVerifier(options: SignatureVerifierOptions): Sign
     if (!REQUEST_TIME.test(requestTime) || !SIGN.test(sign)) {
       return { ok: false, reason: 'malformed' };
     }
-    if (Math.abs(now() / 1000 - Number(requestTime)) > window) {
+    // Written so that a NaN clock or window fails closed.
+    if (!(Math.abs(now() / 1000 - Number(requestTime)) <= window)) {
       return { ok: false, reason: 'stale' };
     }
     if (requestTime !== cachedTime) {

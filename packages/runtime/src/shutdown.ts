@@ -43,7 +43,8 @@ export function createShutdown(options: ShutdownOptions): Shutdown {
         }
       }
       clearTimeout(timer);
-      logger.flush();
+      // Logs are written asynchronously: exiting before they are flushed would lose the last lines.
+      await new Promise<void>((resolve) => logger.flush(() => resolve()));
       options.exit(failed ? 1 : exitCode);
     })();
     return running;

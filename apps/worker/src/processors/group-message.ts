@@ -1,4 +1,11 @@
-import { formatIssues, GroupMessageSchema, messageIdentity, messageKey, parseJsonText } from '@imsync/protocol';
+import {
+  formatIssues,
+  GroupMessageSchema,
+  MAX_JSON_DEPTH_LIMIT,
+  messageIdentity,
+  messageKey,
+  parseJsonText,
+} from '@imsync/protocol';
 import { type GroupMessageJobData, GroupMessageJobDataSchema } from '@imsync/queue';
 import { PermanentSinkError, type Sink, type StoreOutcome } from '@imsync/sinks';
 import { UnrecoverableError } from 'bullmq';
@@ -20,7 +27,8 @@ export async function processGroupMessage(data: unknown, deps: GroupMessageDeps)
     throw new UnrecoverableError(`job data invalid: ${formatIssues(job.issues)}`);
   }
   const { sdkAppId, body, receivedAt } = job.output satisfies GroupMessageJobData;
-  const decoded = parseJsonText(body);
+  // The receiver already enforced its configured depth; this bound only guards against odd jobs.
+  const decoded = parseJsonText(body, MAX_JSON_DEPTH_LIMIT);
   if (!decoded.ok) {
     throw new UnrecoverableError(`body is not JSON: ${decoded.detail}`);
   }

@@ -121,7 +121,8 @@ const UnknownElement = v.looseObject({
     v.string('must be a string'),
     v.check((type) => !knownTypes.has(type)),
   ),
-  MsgContent: v.unknown(),
+  // Kept as it came, whatever it holds, even nothing: Tencent's newer types are not ours to judge.
+  MsgContent: v.optional(v.unknown()),
 });
 
 export const MsgElementSchema: v.GenericSchema<unknown, MsgElement> = v.variant(

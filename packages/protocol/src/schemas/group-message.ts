@@ -35,7 +35,10 @@ export const GroupMessageSchema = v.looseObject({
   MsgId: v.optional(v.string('must be a string')),
   OnlineOnlyFlag: v.optional(FlagSchema),
   CloudCustomData: v.optional(v.string('must be a string')),
-  TopicId: v.optional(IdSchema),
+  // Absent or "" both mean the message is not in a topic; identity treats them alike.
+  TopicId: v.optional(
+    v.pipe(v.string('must be a string'), v.maxLength(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`)),
+  ),
   EventTime: v.optional(EventTimeSchema),
   GroupAtInfo: v.optional(v.array(GroupAtSchema, 'must be an array')),
 });

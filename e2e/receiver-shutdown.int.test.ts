@@ -1,0 +1,80 @@
+import { createConnection, type Socket } from 'node:net';
+import { loadFixture } from '@imsync/fixtures';
+import { freePort, type RedisService, signedCallbackUrl, startAppProcess, startRedis, waitFor } from '@imsync/testing';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { SDK_APP_ID, TOKEN } from './stack.js';
+
+let redis: RedisService;
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.dispose();
+});
+
+function connect(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: '127.0.0.1', port }, () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+function readAll(socket: Socket): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    socket.on('data', (chunk) => {
+      text += chunk.toString();
+    });
+    socket.on('close', () => resolve(text));
+  });
+}
+
+test('SIGTERM: the request in flight is answered (and stored), new connections are refused, exit code 0', async () => {
+  const port = await freePort();
+  const receiver = await startAppProcess('receiver', {
+    REDIS_URL: redis.url,
+    TIM_SDK_APP_ID: SDK_APP_ID,
+    TIM_CALLBACK_TOKEN: TOKEN,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+  });
+  const body = Buffer.from(loadFixture('text-public').text);
+  const url = new URL(
+    signedCallbackUrl(`http://127.0.0.1:${port}/im/callback`, { sdkAppId: SDK_APP_ID, token: TOKEN }),
+  );
+
+  // A request caught half-way: the server has its headers (it answered "100 Continue") and part of
+  // the body when the signal arrives.
+  const socket = await connect(port);
+  const reply = readAll(socket);
+  const continued = new Promise((resolve) => socket.once('data', resolve));
+  socket.write(
+    `POST ${url.pathname}${url.search} HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`,
+  );
+  expect(String(await continued)).toMatch(/^HTTP\/1\.1 100 Continue/);
+  socket.write(body.subarray(0, 100));
+  const exit = receiver.stop('SIGTERM');
+  await receiver.waitForLine((line) => line.msg === 'shutting down');
+
+  // The listening socket closes on the next turn of the receiver's event loop.
+  await waitFor(
+    () =>
+      connect(port).then(
+        (s) => {
+          s.destroy();
+          return false;
+        },
+        (e: NodeJS.ErrnoException) => e.code === 'ECONNREFUSED',
+      ),
+    {
+      what: 'new connections refused',
+    },
+  );
+  // write, not end: a half-close (FIN) after the body makes Node abort the request, signal or not.
+  socket.write(body.subarray(100));
+  expect(await reply).toMatch(/HTTP\/1\.1 200 OK[\s\S]*\{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0\}$/);
+  expect(await exit).toBe(0);
+  const done = receiver.lines.find((line) => line.msg === 'callback');
+  expect(done).toMatchObject({ status: 200, outcome: 'accepted' });
+});
