@@ -5,8 +5,8 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { exited, spawnOwned } from './child.js';
-import { freePort } from './ports.js';
+import { spawnOwned } from './child.js';
+import { startServerProcess } from './server-process.js';
 import type { PostgresService } from './services.js';
 
 interface Binaries {
@@ -65,11 +65,10 @@ export async function startLocalPostgres(): Promise<PostgresService> {
   );
 
   let port = 0;
-  let child: ChildProcess | undefined;
   const url = (database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}`;
-
-  const launch = async () => {
-    child = spawnOwned(
+  const server = await startServerProcess('postgres', async (candidate) => {
+    port = candidate;
+    const child = spawnOwned(
       binaries.postgres,
       [
         '-D',
@@ -90,30 +89,11 @@ export async function startLocalPostgres(): Promise<PostgresService> {
       { ...user },
     );
     await waitForServer(url(), child);
-  };
-
-  for (let attempt = 0; ; attempt++) {
-    port = await freePort();
-    try {
-      await launch();
-      break;
-    } catch (error) {
-      if (attempt >= 4) {
-        throw new Error(`postgres did not start: ${(error as Error).message}`);
-      }
-    }
-  }
-
-  const stop = async (mode: 'graceful' | 'crash' = 'graceful') => {
-    const running = child;
-    if (!running || running.exitCode !== null || running.signalCode !== null) {
-      return;
-    }
-    // SIGINT: fast shutdown. SIGQUIT: immediate shutdown, crash recovery on the next start.
-    // (SIGKILL would orphan the backends and block the restart on their shared memory.)
-    running.kill(mode === 'crash' ? 'SIGQUIT' : 'SIGINT');
-    await exited(running);
-  };
+    return child;
+  });
+  // SIGINT: fast shutdown. SIGQUIT: immediate shutdown, crash recovery on the next start.
+  // (SIGKILL would orphan the backends and block the restart on their shared memory.)
+  const stop = (mode: 'graceful' | 'crash' = 'graceful') => server.kill(mode === 'crash' ? 'SIGQUIT' : 'SIGINT');
 
   return {
     host: '127.0.0.1',
@@ -131,7 +111,7 @@ export async function startLocalPostgres(): Promise<PostgresService> {
       return url(name);
     },
     stop,
-    start: launch,
+    start: () => server.start(),
     async dispose() {
       await stop('graceful');
       await rm(dir, { recursive: true, force: true });

@@ -3,8 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exited, spawnOwned } from './child.js';
-import { freePort } from './ports.js';
+import { spawnOwned } from './child.js';
+import { startServerProcess } from './server-process.js';
 import type { RedisService } from './services.js';
 
 export interface RedisServerOptions {
@@ -15,11 +15,8 @@ export interface RedisServerOptions {
 /** Starts a private `redis-server` from PATH on a free port, with AOF on and its data in a temp dir. */
 export async function startLocalRedis(options: RedisServerOptions = {}): Promise<RedisService> {
   const dir = await mkdtemp(join(tmpdir(), 'imsync-redis-'));
-  let port = 0;
-  let child: ChildProcess | undefined;
-
-  const launch = async () => {
-    child = spawnOwned('redis-server', [
+  const server = await startServerProcess('redis-server (is it on PATH?)', async (port) => {
+    const child = spawnOwned('redis-server', [
       '--port',
       String(port),
       '--bind',
@@ -42,35 +39,17 @@ export async function startLocalRedis(options: RedisServerOptions = {}): Promise
       join(dir, 'redis.log'),
     ]);
     await waitForPong(port, child);
-  };
-
-  for (let attempt = 0; ; attempt++) {
-    port = await freePort();
-    try {
-      await launch();
-      break;
-    } catch (error) {
-      if (attempt >= 4) {
-        throw new Error(`redis-server did not start (is it on PATH?): ${(error as Error).message}`);
-      }
-    }
-  }
-
-  const stop = async (mode: 'graceful' | 'crash' = 'graceful') => {
-    const running = child;
-    if (!running || running.exitCode !== null || running.signalCode !== null) {
-      return;
-    }
-    running.kill(mode === 'crash' ? 'SIGKILL' : 'SIGTERM');
-    await exited(running);
-  };
+    return child;
+  });
+  const { port } = server;
+  const stop = (mode: 'graceful' | 'crash' = 'graceful') => server.kill(mode === 'crash' ? 'SIGKILL' : 'SIGTERM');
 
   return {
     host: '127.0.0.1',
     port,
     url: `redis://127.0.0.1:${port}`,
     stop,
-    start: launch,
+    start: () => server.start(),
     async dispose() {
       await stop('crash');
       await rm(dir, { recursive: true, force: true });
