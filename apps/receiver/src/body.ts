@@ -4,16 +4,24 @@ import type { Context } from 'hono';
 export type BodyResult = { ok: true; bytes: Uint8Array } | { ok: false; reason: 'too_large' | 'incomplete' };
 
 /**
+ * How much of an oversized upload is read and thrown away after the 413, like nginx's lingering
+ * close. Closing at once would reset the connection, and a client still writing its body would
+ * lose the 413 with it. Past the budget the socket is closed anyway.
+ */
+export const DISCARD_BUDGET = { bytes: 64 * 1024 * 1024, ms: 10_000 };
+
+/**
  * Reads the raw body, stopping as soon as it passes `limit` bytes so a huge upload costs no
- * memory. The rest of an oversized upload is read and discarded (here, then by @hono/node-server's
- * drain) instead of resetting the connection, so the client reliably gets its 413.
+ * memory; the rest is discarded (`DISCARD_BUDGET`) so the client reliably gets its 413.
  */
 export function readBody(c: Context, limit: number): Promise<BodyResult> {
-  const declared = Number(c.req.header('content-length'));
-  if (declared > limit) {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (Number(c.req.header('content-length')) > limit) {
+    if (incoming) {
+      discardRest(incoming);
+    }
     return Promise.resolve({ ok: false, reason: 'too_large' });
   }
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
   return incoming ? readIncoming(incoming, limit) : readWebStream(c.req.raw, limit);
 }
 
@@ -32,8 +40,8 @@ function readIncoming(incoming: IncomingMessage, limit: number): Promise<BodyRes
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        // Keep the stream flowing with no listener: the rest is read and dropped.
         finish({ ok: false, reason: 'too_large' });
+        discardRest(incoming);
         return;
       }
       chunks.push(chunk);
@@ -73,4 +81,23 @@ async function readWebStream(request: Request, limit: number): Promise<BodyResul
     return { ok: false, reason: 'incomplete' };
   }
   return { ok: true, bytes: Buffer.concat(chunks, size) };
+}
+
+function discardRest(incoming: IncomingMessage): void {
+  let bytes = 0;
+  const close = () => {
+    clearTimeout(timer);
+    incoming.socket?.destroy();
+  };
+  const timer = setTimeout(close, DISCARD_BUDGET.ms);
+  timer.unref();
+  incoming.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+    if (bytes > DISCARD_BUDGET.bytes) {
+      close();
+    }
+  });
+  incoming.once('end', () => clearTimeout(timer));
+  incoming.once('close', () => clearTimeout(timer));
+  incoming.resume();
 }

@@ -1,9 +1,9 @@
-import type { Server } from 'node:http';
-import { serve } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
 import { createGroupMessageProducer, createRedis } from '@imsync/queue';
 import { createLogger, createRegistry, createShutdown, loadConfigOrExit, onSignals } from '@imsync/runtime';
 import { createApp } from './app.js';
 import { loadReceiverConfig } from './config.js';
+import { startHttpServer } from './http-server.js';
 import { createReceiverMetrics } from './metrics.js';
 
 // Process start: parse config, build the dependencies, listen, and wire shutdown. No logic here.
@@ -38,13 +38,11 @@ const app = createApp({
   isAccepting: () => accepting,
 });
 
-const server = serve({ fetch: app.fetch, hostname: config.HOST, port: config.PORT }, (info) => {
-  logger.info({ host: config.HOST, port: info.port, path: config.CALLBACK_PATH }, 'receiver listening');
-}) as Server;
-// Tencent gives up after 2 s; a client slower than this is not Tencent and must not hold a socket.
-server.headersTimeout = 5000;
-server.requestTimeout = 10_000;
-server.keepAliveTimeout = 65_000;
+const server = await startHttpServer(app, { hostname: config.HOST, port: config.PORT });
+logger.info(
+  { host: config.HOST, port: (server.address() as AddressInfo).port, path: config.CALLBACK_PATH },
+  'receiver listening',
+);
 
 const shutdown = createShutdown({
   logger,

@@ -1,8 +1,14 @@
+import { once } from 'node:events';
 import { Writable } from 'node:stream';
+import { loadFixture } from '@imsync/fixtures';
+import type { FailReply } from '@imsync/protocol';
 import { createGroupMessageProducer, createRedis, GROUP_MESSAGES_QUEUE, type GroupMessageJobData } from '@imsync/queue';
 import { createLogger, createRegistry } from '@imsync/runtime';
+import { type CallbackQueryOptions, signedCallbackUrl } from '@imsync/testing';
 import { Queue } from 'bullmq';
+import { expect, onTestFinished } from 'vitest';
 import { createApp, type ReceiverDeps } from '../src/app.js';
+import { REJECTIONS, type RejectionReason } from '../src/errors.js';
 import { createReceiverMetrics } from '../src/metrics.js';
 
 export const SDK_APP_ID = '1600012345';
@@ -58,6 +64,10 @@ export async function buildReceiver(
   });
   const inspection = createRedis(redisUrl, { role: 'worker' });
   const queue = new Queue<GroupMessageJobData>(GROUP_MESSAGES_QUEUE, { connection: inspection, prefix });
+  // The producer refuses (503) until its connection is ready; tests start once it is.
+  if (connection.status !== 'ready') {
+    await once(connection, 'ready', { signal: AbortSignal.timeout(10_000) });
+  }
   return {
     app,
     queue,
@@ -75,4 +85,68 @@ export async function buildReceiver(
 /** Every job the queue holds, whatever its state. */
 export async function allJobs(queue: Queue<GroupMessageJobData>) {
   return queue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized']);
+}
+
+/** `buildReceiver`, closed when the current test finishes, whether it passed or not. */
+export async function openReceiver(
+  redisUrl: string,
+  overrides: Parameters<typeof buildReceiver>[1] = {},
+): Promise<TestReceiver> {
+  const receiver = await buildReceiver(redisUrl, overrides);
+  onTestFinished(() => receiver.close());
+  return receiver;
+}
+
+/** The reply every accepted callback gets, byte for byte. */
+export const OK_REPLY = '{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}';
+
+/**
+ * The callback URL as the IM backend builds it, signed with `TOKEN` now. Pass `token: undefined`
+ * for an unsigned query; `base` may carry a host and port (real server tests).
+ */
+export function callbackUrl(options: Partial<CallbackQueryOptions> = {}, base = 'http://receiver.test'): string {
+  return signedCallbackUrl(`${base}/im/callback`, { sdkAppId: SDK_APP_ID, token: TOKEN, ...options });
+}
+
+/** A valid group message body (the `text-public` fixture) with fields replaced or, as `undefined`, removed. */
+export function messageBody(patch: Record<string, unknown> = {}): string {
+  return JSON.stringify({ ...loadFixture('text-public').body, ...patch });
+}
+
+/** Asserts the reply is the FAIL envelope with the status and code `REJECTIONS` gives `reason`. */
+export async function expectRejection(res: Response, reason: RejectionReason): Promise<FailReply> {
+  const { status, code } = REJECTIONS[reason];
+  const text = await res.text();
+  expect({ status: res.status, text }).toMatchObject({ status });
+  expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+  const reply = JSON.parse(text) as FailReply;
+  expect(reply).toMatchObject({ ActionStatus: 'FAIL', ErrorCode: code });
+  expect(typeof reply.ErrorInfo).toBe('string');
+  expect(reply.ErrorInfo.length).toBeGreaterThan(0);
+  return reply;
+}
+
+/** How many jobs the queue holds, whatever their state. */
+export async function jobCount(queue: Queue<GroupMessageJobData>): Promise<number> {
+  return (await allJobs(queue)).length;
+}
+
+/** The value of `imsync_callbacks_received_total` for one outcome (and reason; `''` when none). */
+export async function callbackCount(registry: ReceiverDeps['registry'], outcome: string, reason = ''): Promise<number> {
+  const metric = registry.getSingleMetric('imsync_callbacks_received_total');
+  if (!metric) {
+    throw new Error('imsync_callbacks_received_total is not registered');
+  }
+  const { values } = await metric.get();
+  const found = values.find((value) => value.labels.outcome === outcome && (value.labels.reason ?? '') === reason);
+  return found?.value ?? 0;
+}
+
+/** `levels` nested arrays around a number: as a field of the top-level object, `levels + 1` deep. */
+export function nestedArrays(levels: number): unknown {
+  let value: unknown = 1;
+  for (let i = 0; i < levels; i++) {
+    value = [value];
+  }
+  return value;
 }

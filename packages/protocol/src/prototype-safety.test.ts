@@ -23,7 +23,7 @@ function parseText(text: string) {
 }
 
 /** The first element's MsgContent. */
-function contentOf(message: { MsgBody: { MsgContent: unknown }[] }): object {
+function contentOf(message: { MsgBody: { MsgContent?: unknown }[] }): object {
   const content = message.MsgBody[0]?.MsgContent;
   if (typeof content !== 'object' || content === null) {
     throw new Error('no object MsgContent');

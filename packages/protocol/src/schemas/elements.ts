@@ -144,6 +144,6 @@ export const MsgElementSchema: v.GenericSchema<unknown, MsgElement> = v.variant(
 
 export interface MsgElement {
   MsgType: string;
-  MsgContent: unknown;
+  MsgContent?: unknown;
   [key: string]: unknown;
 }

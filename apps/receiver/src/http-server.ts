@@ -1,0 +1,28 @@
+import type { Server } from 'node:http';
+import { serve } from '@hono/node-server';
+
+type FetchHandler = Parameters<typeof serve>[0]['fetch'];
+
+export interface HttpServerOptions {
+  hostname: string;
+  port: number;
+}
+
+/**
+ * Serves the receiver app. Request bodies are left to `readBody`, which discards an oversized
+ * upload on its own budget: @hono/node-server's automatic cleanup would close such a connection
+ * 500 ms after the 413, before a slow client has read it.
+ */
+export function startHttpServer(app: { fetch: FetchHandler }, options: HttpServerOptions): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = serve(
+      { fetch: app.fetch, hostname: options.hostname, port: options.port, autoCleanupIncoming: false },
+      () => resolve(server),
+    ) as Server;
+    server.once('error', reject);
+    // Tencent gives up after 2 s; a client much slower than that is not Tencent and must not hold a socket.
+    server.headersTimeout = 5000;
+    server.requestTimeout = 15_000;
+    server.keepAliveTimeout = 65_000;
+  });
+}

@@ -1,0 +1,127 @@
+import { loadFixture, loadFixtures } from '@imsync/fixtures';
+import { messageKey } from '@imsync/protocol';
+import { type RedisService, startRedis } from '@imsync/testing';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { allJobs, callbackUrl, jobCount, messageBody, OK_REPLY, openReceiver, SDK_APP_ID } from './support.js';
+
+// What Tencent sees on success (a 200 with the exact OK reply) and what the workers get (the body
+// text unchanged, keyed by the message identity so redeliveries collapse into one job).
+
+let redis: RedisService;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.dispose();
+});
+
+async function expectOk(res: Response): Promise<void> {
+  expect({ status: res.status, text: await res.text() }).toEqual({ status: 200, text: OK_REPLY });
+  expect(res.headers.get('content-type')).toBe('application/json');
+}
+
+describe('every fixture', () => {
+  test.for(loadFixtures().map((fixture) => [fixture.name, fixture] as const))(
+    '%s is acknowledged and enqueued unchanged',
+    async ([, fixture]) => {
+      const receiver = await openReceiver(redis.url);
+      const before = Date.now();
+      const res = await receiver.app.request(callbackUrl(), { method: 'POST', body: fixture.text });
+      await expectOk(res);
+
+      const jobs = await allJobs(receiver.queue);
+      expect(jobs).toHaveLength(1);
+      const [job] = jobs;
+      expect(job?.data.body).toBe(fixture.text);
+      expect(job?.data.sdkAppId).toBe(SDK_APP_ID);
+      expect(job?.data.receivedAt).toBeGreaterThanOrEqual(before);
+      expect(job?.data.requestId).toBe(res.headers.get('x-request-id'));
+      // The id is derived from the message identity (spec §6), so a redelivery maps to the same job.
+      const body = fixture.body as { GroupId: string; TopicId?: string; MsgSeq: number; Random: number };
+      const key = messageKey({
+        sdkAppId: SDK_APP_ID,
+        groupId: body.GroupId,
+        topicId: body.TopicId ?? '',
+        msgSeq: body.MsgSeq,
+        random: body.Random,
+      });
+      expect(job?.id).toBe(key);
+      expect(job?.id?.startsWith('gm-')).toBe(true);
+    },
+  );
+});
+
+test('the same message posted twice is acknowledged twice and stored once', async () => {
+  const receiver = await openReceiver(redis.url);
+  const fixture = loadFixture('multi-elem');
+  for (let i = 0; i < 2; i++) {
+    await expectOk(await receiver.app.request(callbackUrl(), { method: 'POST', body: fixture.text }));
+  }
+  const jobs = await allJobs(receiver.queue);
+  expect(jobs.map((job) => job.data.body)).toEqual([fixture.text]);
+});
+
+test('a redelivery with different bytes but the same identity keeps the first body', async () => {
+  const receiver = await openReceiver(redis.url);
+  const fixture = loadFixture('text-public');
+  const reformatted = JSON.stringify(fixture.body);
+  expect(reformatted).not.toBe(fixture.text);
+  await expectOk(await receiver.app.request(callbackUrl(), { method: 'POST', body: fixture.text }));
+  await expectOk(await receiver.app.request(callbackUrl(), { method: 'POST', body: reformatted }));
+  expect((await allJobs(receiver.queue)).map((job) => job.data.body)).toEqual([fixture.text]);
+});
+
+test('the same MsgSeq in two topics of one group is two messages', async () => {
+  const receiver = await openReceiver(redis.url);
+  const fixture = loadFixture('image-community-topic');
+  const otherTopic = JSON.stringify({ ...fixture.body, TopicId: `${String(fixture.body.TopicId)}x` });
+  await expectOk(await receiver.app.request(callbackUrl(), { method: 'POST', body: fixture.text }));
+  await expectOk(await receiver.app.request(callbackUrl(), { method: 'POST', body: otherTopic }));
+  expect(await jobCount(receiver.queue)).toBe(2);
+});
+
+describe('the raw body is parsed whatever the Content-Type says', () => {
+  const cases: [string, Record<string, string>][] = [
+    ['absent', {}],
+    ['text/plain', { 'content-type': 'text/plain' }],
+    ['application/x-www-form-urlencoded', { 'content-type': 'application/x-www-form-urlencoded' }],
+    ['application/json; charset=utf-8', { 'content-type': 'application/json; charset=utf-8' }],
+  ];
+  test.for(cases)('Content-Type %s', async ([, headers]) => {
+    const receiver = await openReceiver(redis.url);
+    const fixture = loadFixture('text-unicode-emoji');
+    const body = new TextEncoder().encode(fixture.text);
+    const request = new Request(callbackUrl(), { method: 'POST', body, headers });
+    // A Uint8Array body gets no Content-Type of its own: the header is exactly the one under test.
+    expect(request.headers.get('content-type')).toBe(headers['content-type'] ?? null);
+    await expectOk(await receiver.app.request(request));
+    expect((await allJobs(receiver.queue)).map((job) => job.data.body)).toEqual([fixture.text]);
+  });
+});
+
+test('without TIM_CALLBACK_TOKEN an unsigned callback is accepted', async () => {
+  const receiver = await openReceiver(redis.url, { TIM_CALLBACK_TOKEN: undefined });
+  const fixture = loadFixture('admin-restapi-send');
+  const url = callbackUrl({ token: undefined, optPlatform: 'RESTAPI' });
+  expect(new URL(url).searchParams.has('Sign')).toBe(false);
+  await expectOk(await receiver.app.request(url, { method: 'POST', body: fixture.text }));
+  expect((await allJobs(receiver.queue)).map((job) => job.data.body)).toEqual([fixture.text]);
+});
+
+test('the signature window is ±60 s inclusive, measured on the injected clock', async () => {
+  const now = 1_767_225_600_000;
+  const receiver = await openReceiver(redis.url, { clock: () => now });
+  const past = callbackUrl({ requestTime: now / 1000 - 60 });
+  const future = callbackUrl({ requestTime: now / 1000 + 60 });
+  await expectOk(await receiver.app.request(past, { method: 'POST', body: messageBody({ MsgSeq: 1 }) }));
+  await expectOk(await receiver.app.request(future, { method: 'POST', body: messageBody({ MsgSeq: 2 }) }));
+  const jobs = await allJobs(receiver.queue);
+  expect(jobs.map((job) => job.data.receivedAt)).toEqual([now, now]);
+});
+
+test('identity fields at the edges of their range are accepted', async () => {
+  const receiver = await openReceiver(redis.url);
+  const body = messageBody({ MsgSeq: 0, Random: 4_294_967_295 });
+  await expectOk(await receiver.app.request(callbackUrl(), { method: 'POST', body }));
+  expect((await allJobs(receiver.queue)).map((job) => job.data.body)).toEqual([body]);
+});
