@@ -13,6 +13,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
+          sequence: { groupOrder: 0 },
           include: ['{apps,packages}/*/{src,test}/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
         },
@@ -21,6 +22,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
+          // After the unit tests, and with its own worker limit.
+          sequence: { groupOrder: 1 },
           include: ['{apps,packages}/*/{src,test}/**/*.int.test.ts', 'e2e/**/*.int.test.ts'],
           // Each file starts its own Redis/PostgreSQL processes; two cores fit two files at once.
           pool: 'forks',
