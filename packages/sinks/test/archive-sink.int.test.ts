@@ -1,9 +1,9 @@
 import { type Fixture, loadFixtures } from '@imsync/fixtures';
 import { GroupMessageSchema, messageIdentity } from '@imsync/protocol';
-import { type PostgresService, startPostgres } from '@imsync/testing';
+import { test } from '@imsync/testing/vitest';
 import type pg from 'pg';
 import * as v from 'valibot';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect } from 'vitest';
 import { type ArchivedMessage, createPool, migrate, PermanentSinkError, PostgresArchiveSink } from '../src/index.js';
 
 const SDK_APP_ID = '1600012345';
@@ -15,28 +15,16 @@ function archived(text: string, overrides: Record<string, unknown> = {}): Archiv
 
 const fromFixture = (fixture: Fixture) => archived(fixture.text);
 
-let server: PostgresService;
-let pool: pg.Pool;
-let sink: PostgresArchiveSink;
-
-beforeAll(async () => {
-  server = await startPostgres();
-});
-afterAll(async () => {
-  await server?.dispose();
-});
-beforeEach(async () => {
-  pool = createPool({ connectionString: await server.createDatabase(), onIdleError: () => {} });
+// Each test gets a migrated database of its own and an archive sink on it.
+const sinkTest = test.extend('archive', async ({ databaseUrl }, { onCleanup }) => {
+  const pool = createPool({ connectionString: databaseUrl, onIdleError: () => {} });
+  onCleanup(() => pool.end());
   await migrate(pool);
-  sink = new PostgresArchiveSink({ pool });
-});
-afterEach(async () => {
-  await pool.end();
+  return { pool, sink: new PostgresArchiveSink({ pool }) };
 });
 
 describe('migrate', () => {
-  test('is idempotent and safe when many processes run it at once', async () => {
-    const url = await server.createDatabase();
+  test('is idempotent and safe when many processes run it at once', async ({ databaseUrl: url }) => {
     const pools = Array.from({ length: 5 }, () => createPool({ connectionString: url, max: 1, onIdleError: () => {} }));
     const applied = await Promise.all(pools.map((p) => migrate(p)));
     // Exactly one process applied version 1; the others waited on the lock and found it done.
@@ -49,28 +37,31 @@ describe('migrate', () => {
 });
 
 describe('PostgresArchiveSink', () => {
-  test('stores every fixture once, with the body byte for byte and the identity columns', async () => {
-    const fixtures = loadFixtures();
-    const outcomes = await Promise.all(fixtures.map((f) => sink.store(fromFixture(f))));
-    expect(outcomes.every((o) => o === 'stored')).toBe(true);
+  sinkTest(
+    'stores every fixture once, with the body byte for byte and the identity columns',
+    async ({ archive: { pool, sink } }) => {
+      const fixtures = loadFixtures();
+      const outcomes = await Promise.all(fixtures.map((f) => sink.store(fromFixture(f))));
+      expect(outcomes.every((o) => o === 'stored')).toBe(true);
 
-    const { rows } = await pool.query(
-      'SELECT group_id, topic_id, msg_seq::text, random::text, payload::text AS payload, sdk_app_id::text FROM group_messages',
-    );
-    expect(rows).toHaveLength(fixtures.length);
-    for (const fixture of fixtures) {
-      const body = fixture.body as { GroupId: string; MsgSeq: number; Random: number; TopicId?: string };
-      const row = rows.find((r) => r.group_id === body.GroupId && r.msg_seq === String(body.MsgSeq));
-      expect(row, fixture.name).toMatchObject({
-        payload: fixture.text,
-        topic_id: body.TopicId ?? '',
-        random: String(body.Random),
-        sdk_app_id: SDK_APP_ID,
-      });
-    }
-  });
+      const { rows } = await pool.query(
+        'SELECT group_id, topic_id, msg_seq::text, random::text, payload::text AS payload, sdk_app_id::text FROM group_messages',
+      );
+      expect(rows).toHaveLength(fixtures.length);
+      for (const fixture of fixtures) {
+        const body = fixture.body as { GroupId: string; MsgSeq: number; Random: number; TopicId?: string };
+        const row = rows.find((r) => r.group_id === body.GroupId && r.msg_seq === String(body.MsgSeq));
+        expect(row, fixture.name).toMatchObject({
+          payload: fixture.text,
+          topic_id: body.TopicId ?? '',
+          random: String(body.Random),
+          sdk_app_id: SDK_APP_ID,
+        });
+      }
+    },
+  );
 
-  test('keeps times, accounts and optional fields in their columns', async () => {
+  sinkTest('keeps times, accounts and optional fields in their columns', async ({ archive: { pool, sink } }) => {
     const fixture = loadFixtures().find((f) => f.name === 'admin-restapi-send');
     expect(fixture).toBeDefined();
     await sink.store(fromFixture(fixture as Fixture));
@@ -89,53 +80,65 @@ describe('PostgresArchiveSink', () => {
     });
   });
 
-  test('a message stored concurrently many times is written once; later calls say duplicate', async () => {
-    const [fixture] = loadFixtures();
-    const message = fromFixture(fixture as Fixture);
-    const outcomes = await Promise.all(Array.from({ length: 10 }, () => sink.store(message)));
-    expect(outcomes.filter((o) => o === 'stored')).toHaveLength(1);
-    expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(9);
-    expect(await sink.store(message)).toBe('duplicate');
-    const other = new PostgresArchiveSink({ pool });
-    expect(await other.store(message)).toBe('duplicate');
-    expect((await pool.query('SELECT count(*)::int AS n FROM group_messages')).rows[0].n).toBe(1);
-  });
+  sinkTest(
+    'a message stored concurrently many times is written once; later calls say duplicate',
+    async ({ archive: { pool, sink } }) => {
+      const [fixture] = loadFixtures();
+      const message = fromFixture(fixture as Fixture);
+      const outcomes = await Promise.all(Array.from({ length: 10 }, () => sink.store(message)));
+      expect(outcomes.filter((o) => o === 'stored')).toHaveLength(1);
+      expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(9);
+      expect(await sink.store(message)).toBe('duplicate');
+      const other = new PostgresArchiveSink({ pool });
+      expect(await other.store(message)).toBe('duplicate');
+      expect((await pool.query('SELECT count(*)::int AS n FROM group_messages')).rows[0].n).toBe(1);
+    },
+  );
 
-  test('the same GroupId and MsgSeq with another Random or TopicId is another message', async () => {
-    const [fixture] = loadFixtures();
-    const text = (fixture as Fixture).text;
-    const outcomes = await Promise.all([
-      sink.store(archived(text)),
-      sink.store(archived(text, { Random: 1 })),
-      sink.store(archived(text, { TopicId: 'topic-a' })),
-    ]);
-    expect(outcomes).toEqual(['stored', 'stored', 'stored']);
-  });
+  sinkTest(
+    'the same GroupId and MsgSeq with another Random or TopicId is another message',
+    async ({ archive: { sink } }) => {
+      const [fixture] = loadFixtures();
+      const text = (fixture as Fixture).text;
+      const outcomes = await Promise.all([
+        sink.store(archived(text)),
+        sink.store(archived(text, { Random: 1 })),
+        sink.store(archived(text, { TopicId: 'topic-a' })),
+      ]);
+      expect(outcomes).toEqual(['stored', 'stored', 'stored']);
+    },
+  );
 
-  test('a row PostgreSQL refuses fails alone and for good; the rest of its batch is stored', async () => {
-    // A constraint the schema cannot know about stands in for any data-level refusal.
-    await pool.query(`ALTER TABLE group_messages ADD CONSTRAINT no_poison CHECK (from_account <> 'poison')`);
-    const fixtures = loadFixtures().slice(0, 3);
-    const messages = fixtures.map(fromFixture);
-    const poison = archived((fixtures[0] as Fixture).text, { From_Account: 'poison', MsgSeq: 999_999 });
-    const results = await Promise.allSettled([...messages, poison].map((m) => sink.store(m)));
-    expect(results.slice(0, 3).map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
-    const failed = results[3];
-    expect(failed?.status).toBe('rejected');
-    expect((failed as PromiseRejectedResult).reason).toBeInstanceOf(PermanentSinkError);
-    expect((await pool.query('SELECT count(*)::int AS n FROM group_messages')).rows[0].n).toBe(3);
-  });
+  sinkTest(
+    'a row PostgreSQL refuses fails alone and for good; the rest of its batch is stored',
+    async ({ archive: { pool, sink } }) => {
+      // A constraint the schema cannot know about stands in for any data-level refusal.
+      await pool.query(`ALTER TABLE group_messages ADD CONSTRAINT no_poison CHECK (from_account <> 'poison')`);
+      const fixtures = loadFixtures().slice(0, 3);
+      const messages = fixtures.map(fromFixture);
+      const poison = archived((fixtures[0] as Fixture).text, { From_Account: 'poison', MsgSeq: 999_999 });
+      const results = await Promise.allSettled([...messages, poison].map((m) => sink.store(m)));
+      expect(results.slice(0, 3).map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+      const failed = results[3];
+      expect(failed?.status).toBe('rejected');
+      expect((failed as PromiseRejectedResult).reason).toBeInstanceOf(PermanentSinkError);
+      expect((await pool.query('SELECT count(*)::int AS n FROM group_messages')).rows[0].n).toBe(3);
+    },
+  );
 
-  test('while PostgreSQL is down stores fail as retryable errors, and work again once it is back', async () => {
-    const [fixture] = loadFixtures();
-    await server.stop('graceful');
-    try {
-      const error = await sink.store(fromFixture(fixture as Fixture)).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(Error);
-      expect(error).not.toBeInstanceOf(PermanentSinkError);
-    } finally {
-      await server.start();
-    }
-    expect(await sink.store(fromFixture(fixture as Fixture))).toBe('stored');
-  });
+  sinkTest(
+    'while PostgreSQL is down stores fail as retryable errors, and work again once it is back',
+    async ({ archive: { sink }, postgres }) => {
+      const [fixture] = loadFixtures();
+      await postgres.stop('graceful');
+      try {
+        const error = await sink.store(fromFixture(fixture as Fixture)).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(Error);
+        expect(error).not.toBeInstanceOf(PermanentSinkError);
+      } finally {
+        await postgres.start();
+      }
+      expect(await sink.store(fromFixture(fixture as Fixture))).toBe('stored');
+    },
+  );
 });

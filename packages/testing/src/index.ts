@@ -1,5 +1,6 @@
 export { type AppProcess, startAppProcess } from './app-process.js';
 export { type CallbackQueryOptions, signedCallbackUrl } from './callback.js';
+export { createCaptureLogger } from './capture-logger.js';
 export { exited, spawnOwned } from './child.js';
 export { dockerAvailable } from './docker.js';
 export { messageKeyOf } from './messages.js';

@@ -1,0 +1,22 @@
+import { test as base } from 'vitest';
+import { startPostgres, startRedis } from './start.js';
+
+/**
+ * `test` with real services as fixtures. `redis` and `postgres` are started once per test file,
+ * on first use, and removed after the file's last test (a file may stop and restart them); each
+ * test that asks for `databaseUrl` gets an empty database of its own.
+ */
+export const test = base
+  // biome-ignore lint/correctness/noEmptyPattern: vitest reads the fixtures a fixture needs from this pattern.
+  .extend('redis', { scope: 'file' }, async ({}, { onCleanup }) => {
+    const redis = await startRedis();
+    onCleanup(() => redis.dispose());
+    return redis;
+  })
+  // biome-ignore lint/correctness/noEmptyPattern: as above.
+  .extend('postgres', { scope: 'file' }, async ({}, { onCleanup }) => {
+    const postgres = await startPostgres();
+    onCleanup(() => postgres.dispose());
+    return postgres;
+  })
+  .extend('databaseUrl', async ({ postgres }) => postgres.createDatabase());
