@@ -1,33 +1,17 @@
 import { loadFixtures } from '@imsync/fixtures';
-import {
-  type PostgresService,
-  type RedisService,
-  signedCallbackUrl,
-  startPostgres,
-  startRedis,
-  waitFor,
-} from '@imsync/testing';
+import { waitFor } from '@imsync/testing';
 import pg from 'pg';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { SDK_APP_ID, startStack, TOKEN } from './stack.js';
+import { expect } from 'vitest';
+import { signed, test } from './stack.js';
 
-let redis: RedisService;
-let postgres: PostgresService;
-
-beforeAll(async () => {
-  [redis, postgres] = await Promise.all([startRedis(), startPostgres()]);
-});
-afterAll(async () => {
-  await Promise.all([redis?.dispose(), postgres?.dispose()]);
-});
-
-test('every fixture posted to the receiver ends up exactly once in group_messages, byte for byte', async () => {
-  const stack = await startStack(redis, postgres);
+test('every fixture posted to the receiver ends up exactly once in group_messages, byte for byte', async ({
+  stack,
+}) => {
   const db = new pg.Client({ connectionString: stack.databaseUrl });
   try {
     const fixtures = loadFixtures();
     const post = (text: string) =>
-      fetch(signedCallbackUrl(stack.receiverUrl, { sdkAppId: SDK_APP_ID, token: TOKEN }), {
+      fetch(signed(stack.receiverUrl), {
         method: 'POST',
         body: text,
       });
@@ -51,7 +35,7 @@ test('every fixture posted to the receiver ends up exactly once in group_message
     expect(await count()).toBe(fixtures.length);
   } finally {
     await db.end().catch(() => {});
-    const codes = await Promise.all([stack.receiver.stop(), ...stack.workers.map((w) => w.stop())]);
+    const codes = await stack.stop();
     // SIGTERM is a clean shutdown for both processes.
     expect(codes).toEqual([0, 0]);
   }

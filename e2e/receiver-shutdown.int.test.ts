@@ -1,17 +1,9 @@
 import { createConnection, type Socket } from 'node:net';
 import { loadFixture } from '@imsync/fixtures';
-import { freePort, type RedisService, signedCallbackUrl, startAppProcess, startRedis, waitFor } from '@imsync/testing';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { SDK_APP_ID, TOKEN } from './stack.js';
-
-let redis: RedisService;
-
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.dispose();
-});
+import { waitFor } from '@imsync/testing';
+import { test } from '@imsync/testing/vitest';
+import { expect } from 'vitest';
+import { signed, startReceiver } from './stack.js';
 
 function connect(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
@@ -30,19 +22,12 @@ function readAll(socket: Socket): Promise<string> {
   });
 }
 
-test('SIGTERM: the request in flight is answered (and stored), new connections are refused, exit code 0', async () => {
-  const port = await freePort();
-  const receiver = await startAppProcess('receiver', {
-    REDIS_URL: redis.url,
-    TIM_SDK_APP_ID: SDK_APP_ID,
-    TIM_CALLBACK_TOKEN: TOKEN,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-  });
+test('SIGTERM: the request in flight is answered (and stored), new connections are refused, exit code 0', async ({
+  redis,
+}) => {
+  const { receiver, port, callbackUrl } = await startReceiver({ REDIS_URL: redis.url });
   const body = Buffer.from(loadFixture('text-public').text);
-  const url = new URL(
-    signedCallbackUrl(`http://127.0.0.1:${port}/im/callback`, { sdkAppId: SDK_APP_ID, token: TOKEN }),
-  );
+  const url = new URL(signed(callbackUrl));
 
   // A request caught half-way: the server has its headers (it answered "100 Continue") and part of
   // the body when the signal arrives.

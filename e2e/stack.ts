@@ -1,7 +1,33 @@
-import { type AppProcess, freePort, type PostgresService, type RedisService, startAppProcess } from '@imsync/testing';
+import { type AppProcess, freePort, signedCallbackUrl, startAppProcess } from '@imsync/testing';
+import { test as base } from '@imsync/testing/vitest';
 
 export const SDK_APP_ID = '1600012345';
 export const TOKEN = 'k3m9-ChatCb-Token-2026';
+
+/** `url` signed with `TOKEN` now, as the IM backend sends a callback. */
+export function signed(url: string): string {
+  return signedCallbackUrl(url, { sdkAppId: SDK_APP_ID, token: TOKEN });
+}
+
+export interface ReceiverProcess {
+  receiver: AppProcess;
+  port: number;
+  /** Where callbacks go, unsigned. */
+  callbackUrl: string;
+}
+
+/** A receiver process on a free port of 127.0.0.1, started as `pnpm start:receiver` would, with `env` added. */
+export async function startReceiver(env: Record<string, string>): Promise<ReceiverProcess> {
+  const port = await freePort();
+  const receiver = await startAppProcess('receiver', {
+    ...env,
+    TIM_SDK_APP_ID: SDK_APP_ID,
+    TIM_CALLBACK_TOKEN: TOKEN,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+  });
+  return { receiver, port, callbackUrl: `http://127.0.0.1:${port}/im/callback` };
+}
 
 export interface Stack {
   receiverUrl: string;
@@ -9,37 +35,36 @@ export interface Stack {
   prefix: string;
   receiver: AppProcess;
   workers: AppProcess[];
-  stop(): Promise<void>;
+  /** Stops every process (SIGTERM) and resolves with their exit codes, the receiver's first. */
+  stop(): Promise<(number | NodeJS.Signals | null)[]>;
 }
 
 let counter = 0;
 
-/** The receiver and `workers` worker processes, started as `pnpm start:*` would, on private services. */
-export async function startStack(redis: RedisService, postgres: PostgresService, workers = 1): Promise<Stack> {
-  const databaseUrl = await postgres.createDatabase();
-  const prefix = `e2e${process.pid}x${++counter}`;
-  const common = { REDIS_URL: redis.url, QUEUE_PREFIX: prefix };
-  const port = await freePort();
-  const receiver = await startAppProcess('receiver', {
-    ...common,
-    TIM_SDK_APP_ID: SDK_APP_ID,
-    TIM_CALLBACK_TOKEN: TOKEN,
-    PORT: String(port),
-    HOST: '127.0.0.1',
+/**
+ * `test` with a `stack`: the receiver and `stackWorkers` worker processes (1 unless a file extends
+ * it), started as `pnpm start:*` would, on the file's services and the test's own database, and
+ * stopped after the test.
+ */
+export const test = base
+  .extend('stackWorkers', 1 as number)
+  .extend('stack', async ({ redis, databaseUrl, stackWorkers }, { onCleanup }): Promise<Stack> => {
+    const prefix = `e2e${process.pid}x${++counter}`;
+    const common = { REDIS_URL: redis.url, QUEUE_PREFIX: prefix };
+    const { receiver, callbackUrl } = await startReceiver(common);
+    const workers = await Promise.all(
+      Array.from({ length: stackWorkers }, () =>
+        startAppProcess('worker', {
+          ...common,
+          DATABASE_URL: databaseUrl,
+          METRICS_PORT: '0',
+          WORKER_CONCURRENCY: '20',
+        }),
+      ),
+    );
+    const stop = () => Promise.all([receiver.stop(), ...workers.map((w) => w.stop())]);
+    onCleanup(async () => {
+      await stop();
+    });
+    return { receiverUrl: callbackUrl, databaseUrl, prefix, receiver, workers, stop };
   });
-  const started = await Promise.all(
-    Array.from({ length: workers }, () =>
-      startAppProcess('worker', { ...common, DATABASE_URL: databaseUrl, METRICS_PORT: '0', WORKER_CONCURRENCY: '20' }),
-    ),
-  );
-  return {
-    receiverUrl: `http://127.0.0.1:${port}/im/callback`,
-    databaseUrl,
-    prefix,
-    receiver,
-    workers: started,
-    async stop() {
-      await Promise.all([receiver.stop(), ...started.map((w) => w.stop())]);
-    },
-  };
-}

@@ -1,33 +1,18 @@
 import { loadFixtures } from '@imsync/fixtures';
 import { createRedis, GROUP_MESSAGE_JOB, GROUP_MESSAGES_QUEUE, type GroupMessageJobData } from '@imsync/queue';
-import {
-  messageKeyOf,
-  type PostgresService,
-  type RedisService,
-  startPostgres,
-  startRedis,
-  waitFor,
-} from '@imsync/testing';
+import { messageKeyOf, waitFor } from '@imsync/testing';
 import { Queue } from 'bullmq';
 import pg from 'pg';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { SDK_APP_ID, startStack } from './stack.js';
-
-let redis: RedisService;
-let postgres: PostgresService;
-
-beforeAll(async () => {
-  [redis, postgres] = await Promise.all([startRedis(), startPostgres()]);
-});
-afterAll(async () => {
-  await Promise.all([redis?.dispose(), postgres?.dispose()]);
-});
+import { expect } from 'vitest';
+import { SDK_APP_ID, test as stackTest } from './stack.js';
 
 const MESSAGES = 300;
 const COPIES = 3;
 
-test('duplicates processed concurrently by two worker processes are stored once', async () => {
-  const stack = await startStack(redis, postgres, 2);
+// Two worker processes race for the same messages.
+const test = stackTest.extend('stackWorkers', 2);
+
+test('duplicates processed concurrently by two worker processes are stored once', async ({ stack, redis }) => {
   const connection = createRedis(redis.url, { role: 'worker' });
   const queue = new Queue<GroupMessageJobData>(GROUP_MESSAGES_QUEUE, { connection, prefix: stack.prefix });
   const db = new pg.Client({ connectionString: stack.databaseUrl });
@@ -67,6 +52,5 @@ test('duplicates processed concurrently by two worker processes are stored once'
     await db.end().catch(() => {});
     await queue.close();
     connection.disconnect();
-    await stack.stop();
   }
 });

@@ -1,12 +1,12 @@
 import { once } from 'node:events';
-import { request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import { loadFixture } from '@imsync/fixtures';
 import type { FailReply } from '@imsync/protocol';
-import { type RedisService, startRedis, waitFor } from '@imsync/testing';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { waitFor } from '@imsync/testing';
+import { expect } from 'vitest';
 import { startHttpServer } from '../src/http-server.js';
-import { allJobs, callbackUrl, jobCount, OK_REPLY, openReceiver, type TestReceiver } from './support.js';
+import { allJobs, callbackUrl, jobCount, OK_REPLY, test as receiverTest, type TestReceiver } from './support.js';
 
 // The Node-stream body path, through a real @hono/node-server: an oversized upload must be
 // answered 413 (not a reset connection) however the client sends it, and the server must stay
@@ -16,30 +16,21 @@ const MIB = 1024 * 1024;
 const UPLOAD = 5 * MIB;
 const CHUNK = 64 * 1024;
 
-let redis: RedisService;
-let server: Server | undefined;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.dispose();
-});
-afterEach(async () => {
-  const running = server;
-  server = undefined;
-  if (running) {
-    const closed = new Promise((resolve) => running.close(resolve));
-    running.closeAllConnections();
-    await closed;
-  }
-});
-
-/** Serves the receiver on 127.0.0.1 and returns the base URL. */
-async function listen(receiver: TestReceiver): Promise<string> {
-  const started = await startHttpServer(receiver.app, { port: 0, hostname: '127.0.0.1' });
-  server = started;
-  return `http://127.0.0.1:${(started.address() as AddressInfo).port}`;
-}
+// Each test's receiver has the 1 MiB limit the names speak of (production's default, spelled out)
+// and is served on 127.0.0.1 as `server`, at `base`. (The only `test` here: another would keep a
+// Redis of its own.)
+const test = receiverTest
+  .extend('receiverOptions', { BODY_LIMIT_BYTES: MIB })
+  .extend('server', async ({ receiver }, { onCleanup }) => {
+    const server = await startHttpServer(receiver.app, { port: 0, hostname: '127.0.0.1' });
+    onCleanup(async () => {
+      const closed = new Promise((resolve) => server.close(resolve));
+      server.closeAllConnections();
+      await closed;
+    });
+    return server;
+  })
+  .extend('base', async ({ server }) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
 
 function expectTooLarge(res: { status: number; body: string }) {
   expect({ status: res.status, body: res.body.slice(0, 200) }).toMatchObject({ status: 413 });
@@ -61,9 +52,7 @@ async function expectStillServes(receiver: TestReceiver, base: string) {
   expect((await allJobs(receiver.queue)).map((job) => job.data.body)).toEqual([fixture.text]);
 }
 
-test('a valid fixture through the real server is acknowledged and enqueued', async () => {
-  const receiver = await openReceiver(redis.url);
-  const base = await listen(receiver);
+test('a valid fixture through the real server is acknowledged and enqueued', async ({ receiver, base }) => {
   const fixture = loadFixture('relay-merged');
   const res = await fetch(callbackUrl({}, base), { method: 'POST', body: fixture.text });
   expect({ status: res.status, text: await res.text() }).toEqual({ status: 200, text: OK_REPLY });
@@ -71,18 +60,14 @@ test('a valid fixture through the real server is acknowledged and enqueued', asy
   expect((await allJobs(receiver.queue)).map((job) => job.data.body)).toEqual([fixture.text]);
 });
 
-test('fetch: 5 MiB with Content-Length against a 1 MiB limit gets its 413', async () => {
-  const receiver = await openReceiver(redis.url, { BODY_LIMIT_BYTES: MIB });
-  const base = await listen(receiver);
+test('fetch: 5 MiB with Content-Length against a 1 MiB limit gets its 413', async ({ receiver, base }) => {
   const res = await fetch(callbackUrl({}, base), { method: 'POST', body: Buffer.alloc(UPLOAD, 0x20) });
   expectTooLarge({ status: res.status, body: await res.text() });
   expect(await jobCount(receiver.queue)).toBe(0);
   await expectStillServes(receiver, base);
 });
 
-test('fetch: 5 MiB chunked (no Content-Length) against a 1 MiB limit gets its 413', async () => {
-  const receiver = await openReceiver(redis.url, { BODY_LIMIT_BYTES: MIB });
-  const base = await listen(receiver);
+test('fetch: 5 MiB chunked (no Content-Length) against a 1 MiB limit gets its 413', async ({ receiver, base }) => {
   let sent = 0;
   const body = new ReadableStream<Uint8Array>({
     pull(controller) {
@@ -107,9 +92,7 @@ const rawCases: [string, { chunked: boolean; readWhileWriting: boolean }][] = [
   ['chunked, reading only after writing it all', { chunked: true, readWhileWriting: false }],
 ];
 
-test.for(rawCases)('raw socket: 5 MiB in 64 KiB chunks, %s, gets its 413', async ([, options]) => {
-  const receiver = await openReceiver(redis.url, { BODY_LIMIT_BYTES: MIB });
-  const base = await listen(receiver);
+test.for(rawCases)('raw socket: 5 MiB in 64 KiB chunks, %s, gets its 413', async ([, options], { receiver, base }) => {
   const url = new URL(callbackUrl({}, base));
   const result = await rawUpload(url, { total: UPLOAD, chunkSize: CHUNK, ...options });
   expectTooLarge(result);
@@ -126,19 +109,20 @@ test.for(rawCases)('raw socket: 5 MiB in 64 KiB chunks, %s, gets its 413', async
 // BUG: @hono/node-server drains an unread upload for only 500 ms after the reply, then closes
 // the socket; a client still uploading gets a reset and, if it reads only after writing (as many
 // blocking clients do), never sees the 413. Fast local clients (above) finish within the budget.
-test('raw socket: a slow client (≈3 MB/s) that reads only after writing still gets its 413', async () => {
-  const receiver = await openReceiver(redis.url, { BODY_LIMIT_BYTES: MIB });
-  const url = new URL(callbackUrl({}, await listen(receiver)));
+test('raw socket: a slow client (≈3 MB/s) that reads only after writing still gets its 413', async ({ base }) => {
+  const url = new URL(callbackUrl({}, base));
   const options = { total: UPLOAD, chunkSize: CHUNK, chunked: false, readWhileWriting: false, pauseMs: 20 };
   expectTooLarge(await rawUpload(url, options));
 });
 
-test('a client that disconnects mid-body is logged as body_incomplete and nothing is enqueued', async () => {
-  const receiver = await openReceiver(redis.url);
-  const base = await listen(receiver);
+test('a client that disconnects mid-body is logged as body_incomplete and nothing is enqueued', async ({
+  receiver,
+  server,
+  base,
+}) => {
   const url = new URL(callbackUrl({}, base));
   const socket = await rawConnect(url);
-  const requested = once(server as Server, 'request');
+  const requested = once(server, 'request');
   socket.write(`POST ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Length: 1000\r\n\r\n`);
   socket.write(loadFixture('text-public').text.slice(0, 100));
   await requested;

@@ -1,19 +1,10 @@
 import { loadFixture, loadFixtures } from '@imsync/fixtures';
 import { messageKey } from '@imsync/protocol';
-import { type RedisService, startRedis } from '@imsync/testing';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { allJobs, callbackUrl, jobCount, messageBody, OK_REPLY, openReceiver, SDK_APP_ID } from './support.js';
+import { describe, expect } from 'vitest';
+import { allJobs, callbackUrl, jobCount, messageBody, OK_REPLY, openReceiver, SDK_APP_ID, test } from './support.js';
 
 // What Tencent sees on success (a 200 with the exact OK reply) and what the workers get (the body
 // text unchanged, keyed by the message identity so redeliveries collapse into one job).
-
-let redis: RedisService;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.dispose();
-});
 
 async function expectOk(res: Response): Promise<void> {
   expect({ status: res.status, text: await res.text() }).toEqual({ status: 200, text: OK_REPLY });
@@ -23,8 +14,7 @@ async function expectOk(res: Response): Promise<void> {
 describe('every fixture', () => {
   test.for(loadFixtures().map((fixture) => [fixture.name, fixture] as const))(
     '%s is acknowledged and enqueued unchanged',
-    async ([, fixture]) => {
-      const receiver = await openReceiver(redis.url);
+    async ([, fixture], { receiver }) => {
       const before = Date.now();
       const res = await receiver.app.request(callbackUrl(), { method: 'POST', body: fixture.text });
       await expectOk(res);
@@ -51,8 +41,7 @@ describe('every fixture', () => {
   );
 });
 
-test('the same message posted twice is acknowledged twice and stored once', async () => {
-  const receiver = await openReceiver(redis.url);
+test('the same message posted twice is acknowledged twice and stored once', async ({ receiver }) => {
   const fixture = loadFixture('multi-elem');
   for (let i = 0; i < 2; i++) {
     await expectOk(await receiver.app.request(callbackUrl(), { method: 'POST', body: fixture.text }));
@@ -61,8 +50,7 @@ test('the same message posted twice is acknowledged twice and stored once', asyn
   expect(jobs.map((job) => job.data.body)).toEqual([fixture.text]);
 });
 
-test('a redelivery with different bytes but the same identity keeps the first body', async () => {
-  const receiver = await openReceiver(redis.url);
+test('a redelivery with different bytes but the same identity keeps the first body', async ({ receiver }) => {
   const fixture = loadFixture('text-public');
   const reformatted = JSON.stringify(fixture.body);
   expect(reformatted).not.toBe(fixture.text);
@@ -71,8 +59,7 @@ test('a redelivery with different bytes but the same identity keeps the first bo
   expect((await allJobs(receiver.queue)).map((job) => job.data.body)).toEqual([fixture.text]);
 });
 
-test('the same MsgSeq in two topics of one group is two messages', async () => {
-  const receiver = await openReceiver(redis.url);
+test('the same MsgSeq in two topics of one group is two messages', async ({ receiver }) => {
   const fixture = loadFixture('image-community-topic');
   const otherTopic = JSON.stringify({ ...fixture.body, TopicId: `${String(fixture.body.TopicId)}x` });
   await expectOk(await receiver.app.request(callbackUrl(), { method: 'POST', body: fixture.text }));
@@ -87,8 +74,7 @@ describe('the raw body is parsed whatever the Content-Type says', () => {
     ['application/x-www-form-urlencoded', { 'content-type': 'application/x-www-form-urlencoded' }],
     ['application/json; charset=utf-8', { 'content-type': 'application/json; charset=utf-8' }],
   ];
-  test.for(cases)('Content-Type %s', async ([, headers]) => {
-    const receiver = await openReceiver(redis.url);
+  test.for(cases)('Content-Type %s', async ([, headers], { receiver }) => {
     const fixture = loadFixture('text-unicode-emoji');
     const body = new TextEncoder().encode(fixture.text);
     const request = new Request(callbackUrl(), { method: 'POST', body, headers });
@@ -99,7 +85,7 @@ describe('the raw body is parsed whatever the Content-Type says', () => {
   });
 });
 
-test('without TIM_CALLBACK_TOKEN an unsigned callback is accepted', async () => {
+test('without TIM_CALLBACK_TOKEN an unsigned callback is accepted', async ({ redis }) => {
   const receiver = await openReceiver(redis.url, { TIM_CALLBACK_TOKEN: undefined });
   const fixture = loadFixture('admin-restapi-send');
   const url = callbackUrl({ token: undefined, optPlatform: 'RESTAPI' });
@@ -108,7 +94,7 @@ test('without TIM_CALLBACK_TOKEN an unsigned callback is accepted', async () => 
   expect((await allJobs(receiver.queue)).map((job) => job.data.body)).toEqual([fixture.text]);
 });
 
-test('the signature window is ±60 s inclusive, measured on the injected clock', async () => {
+test('the signature window is ±60 s inclusive, measured on the injected clock', async ({ redis }) => {
   const now = 1_767_225_600_000;
   const receiver = await openReceiver(redis.url, { clock: () => now });
   const past = callbackUrl({ requestTime: now / 1000 - 60 });
@@ -119,8 +105,7 @@ test('the signature window is ±60 s inclusive, measured on the injected clock',
   expect(jobs.map((job) => job.data.receivedAt)).toEqual([now, now]);
 });
 
-test('identity fields at the edges of their range are accepted', async () => {
-  const receiver = await openReceiver(redis.url);
+test('identity fields at the edges of their range are accepted', async ({ receiver }) => {
   const body = messageBody({ MsgSeq: 0, Random: 4_294_967_295 });
   await expectOk(await receiver.app.request(callbackUrl(), { method: 'POST', body }));
   expect((await allJobs(receiver.queue)).map((job) => job.data.body)).toEqual([body]);

@@ -1,18 +1,19 @@
 import { messageKey } from '@imsync/protocol';
-import { type RedisService, startRedis } from '@imsync/testing';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { allJobs, callbackUrl, messageBody, nestedArrays, OK_REPLY, openReceiver, SDK_APP_ID } from './support.js';
+import { expect } from 'vitest';
+import {
+  allJobs,
+  callbackUrl,
+  messageBody,
+  nestedArrays,
+  OK_REPLY,
+  openReceiver,
+  SDK_APP_ID,
+  type TestReceiver,
+  test,
+} from './support.js';
 
 // Hostile or unusual but valid bodies: the reply is OK, the stored text is exactly what came in,
 // and nothing in the body can reach the process (prototypes) or change the message identity.
-
-let redis: RedisService;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.dispose();
-});
 
 // text-public's identity, for bodies built from it.
 const TEXT_PUBLIC_KEY = messageKey({
@@ -24,8 +25,7 @@ const TEXT_PUBLIC_KEY = messageKey({
 });
 
 /** Posts `body` signed and returns the single job it produced. */
-async function postAndGetJob(body: string | Uint8Array, overrides: Parameters<typeof openReceiver>[1] = {}) {
-  const receiver = await openReceiver(redis.url, overrides);
+async function postAndGetJob(receiver: TestReceiver, body: string | Uint8Array) {
   const res = await receiver.app.request(callbackUrl(), { method: 'POST', body });
   expect({ status: res.status, text: await res.text() }).toEqual({ status: 200, text: OK_REPLY });
   const jobs = await allJobs(receiver.queue);
@@ -47,7 +47,7 @@ function rawBody(extra: string, text = '"Standup moved to 10:30, room B."'): str
   ].join('');
 }
 
-test('"__proto__" keys are stored as sent and pollute nothing', async () => {
+test('"__proto__" keys are stored as sent and pollute nothing', async ({ receiver }) => {
   const body = [
     '{"__proto__":{"polluted":1,"TopicId":"@TGS#evil","MsgSeq":7},',
     '"constructor":{"prototype":{"polluted":1}},',
@@ -56,7 +56,7 @@ test('"__proto__" keys are stored as sent and pollute nothing', async () => {
     '"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi","__proto__":{"polluted":1}},',
     '"__proto__":{"MsgType":"TIMFaceElem"}}]}',
   ].join('');
-  const job = await postAndGetJob(body);
+  const job = await postAndGetJob(receiver, body);
   expect(job.data.body).toBe(body);
   expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   expect(Object.prototype).not.toHaveProperty('polluted');
@@ -64,7 +64,7 @@ test('"__proto__" keys are stored as sent and pollute nothing', async () => {
   expect(job.id).toBe(TEXT_PUBLIC_KEY);
 });
 
-test('control characters, surrogates, CJK, RTL and huge numbers survive byte for byte', async () => {
+test('control characters, surrogates, CJK, RTL and huge numbers survive byte for byte', async ({ receiver }) => {
   const text = String.raw`"nul:\u0000 us:\u001f esc:\u001b tab:\t nl:\n smile:\ud83d\ude00 lone:\ud800 low:\udc00 \"q\" \\ \/"`;
   const raw = '"中文 漢字 한국어 עברית مرحبا بالعالم \u202eRTL-override\u202c \u2028\u2029 😀👩‍👩‍👧 🇨🇳"';
   const extra = [
@@ -73,39 +73,39 @@ test('control characters, surrogates, CJK, RTL and huge numbers survive byte for
     '"Nested":{"Deeper":[1.10,2.500,{"k":"v"}]},',
   ].join('');
   const body = rawBody(extra, text);
-  const job = await postAndGetJob(body);
+  const job = await postAndGetJob(receiver, body);
   expect(job.data.body).toBe(body);
   expect(Buffer.from(job.data.body, 'utf8').equals(Buffer.from(body, 'utf8'))).toBe(true);
   expect(job.id).toBe(TEXT_PUBLIC_KEY);
 });
 
-test('raw bytes of multi-byte characters are stored as the same UTF-8', async () => {
+test('raw bytes of multi-byte characters are stored as the same UTF-8', async ({ receiver }) => {
   const body = new TextEncoder().encode(rawBody('', '"Grüße, 你好, 🎉, \u200d"'));
-  const job = await postAndGetJob(body);
+  const job = await postAndGetJob(receiver, body);
   expect(Buffer.from(job.data.body, 'utf8').equals(Buffer.from(body))).toBe(true);
 });
 
-test('an identity number spelled 1842.0 or 1.842e3 is the same message', async () => {
-  const job = await postAndGetJob(rawBody('').replace('"MsgSeq":1842', '"MsgSeq":1.842e3'));
+test('an identity number spelled 1842.0 or 1.842e3 is the same message', async ({ receiver }) => {
+  const job = await postAndGetJob(receiver, rawBody('').replace('"MsgSeq":1842', '"MsgSeq":1.842e3'));
   expect(job.id).toBe(TEXT_PUBLIC_KEY);
   expect(job.data.body).toContain('"MsgSeq":1.842e3');
 });
 
-test('nesting of exactly MAX_JSON_DEPTH is accepted', async () => {
+test('nesting of exactly MAX_JSON_DEPTH is accepted', async ({ redis }) => {
   const body = messageBody({ Deep: nestedArrays(31) });
-  const job = await postAndGetJob(body, { MAX_JSON_DEPTH: 32 });
+  const job = await postAndGetJob(await openReceiver(redis.url, { MAX_JSON_DEPTH: 32 }), body);
   expect(job.data.body).toBe(body);
 });
 
-test('brackets inside strings, even after escaped quotes, do not count as nesting', async () => {
+test('brackets inside strings, even after escaped quotes, do not count as nesting', async ({ redis }) => {
   const brackets = '['.repeat(100) + '{'.repeat(100);
   const text = JSON.stringify(`he said \\"${brackets}\\" then \\ ${brackets}`);
   const body = rawBody(`"Note":${JSON.stringify(`"${brackets}`)},`, text);
-  const job = await postAndGetJob(body, { MAX_JSON_DEPTH: 8 });
+  const job = await postAndGetJob(await openReceiver(redis.url, { MAX_JSON_DEPTH: 8 }), body);
   expect(job.data.body).toBe(body);
 });
 
-test('unknown element types and unknown fields are kept', async () => {
+test('unknown element types and unknown fields are kept', async ({ receiver }) => {
   const body = messageBody({
     FutureField: { anything: [1, 'two', null, true] },
     MsgBody: [
@@ -113,6 +113,6 @@ test('unknown element types and unknown fields are kept', async () => {
       { MsgType: 'TIMTextElem', MsgContent: { Text: 'hi', Extra: 1 }, ElemExtra: 'x' },
     ],
   });
-  const job = await postAndGetJob(body);
+  const job = await postAndGetJob(receiver, body);
   expect(job.data.body).toBe(body);
 });

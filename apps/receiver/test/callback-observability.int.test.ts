@@ -1,26 +1,9 @@
 import { loadFixture } from '@imsync/fixtures';
-import { type RedisService, startRedis } from '@imsync/testing';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import {
-  callbackCount,
-  callbackUrl,
-  expectRejection,
-  jobCount,
-  messageBody,
-  OK_REPLY,
-  openReceiver,
-} from './support.js';
+import { describe, expect } from 'vitest';
+import { callbackCount, callbackUrl, expectRejection, jobCount, messageBody, OK_REPLY, test } from './support.js';
 
 // Other commands are acknowledged without enqueueing; every callback is counted by outcome and
 // reason and logged once, with the request id the client also gets as `x-request-id`.
-
-let redis: RedisService;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.dispose();
-});
 
 const NEW_MEMBER = 'Group.CallbackAfterNewMemberJoin';
 const newMemberBody = JSON.stringify({
@@ -34,8 +17,7 @@ const newMemberBody = JSON.stringify({
 });
 
 describe('other commands', () => {
-  test('a signed Group.CallbackAfterNewMemberJoin is acknowledged, counted and not enqueued', async () => {
-    const receiver = await openReceiver(redis.url);
+  test('a signed Group.CallbackAfterNewMemberJoin is acknowledged, counted and not enqueued', async ({ receiver }) => {
     const res = await receiver.app.request(callbackUrl({ command: NEW_MEMBER }), {
       method: 'POST',
       body: newMemberBody,
@@ -49,8 +31,7 @@ describe('other commands', () => {
     expect(text).toContain('imsync_callbacks_received_total{outcome="other_command",reason=""} 1');
   });
 
-  test('an unsigned other command is still refused with 401', async () => {
-    const receiver = await openReceiver(redis.url);
+  test('an unsigned other command is still refused with 401', async ({ receiver }) => {
     const res = await receiver.app.request(callbackUrl({ command: NEW_MEMBER, token: undefined }), {
       method: 'POST',
       body: newMemberBody,
@@ -60,8 +41,7 @@ describe('other commands', () => {
   });
 });
 
-test('accepted, other and rejected callbacks are counted with their reason', async () => {
-  const receiver = await openReceiver(redis.url);
+test('accepted, other and rejected callbacks are counted with their reason', async ({ receiver }) => {
   const post = (url: string, body: string) => receiver.app.request(url, { method: 'POST', body });
   expect((await post(callbackUrl(), loadFixture('text-public').text)).status).toBe(200);
   expect((await post(callbackUrl(), loadFixture('face-work').text)).status).toBe(200);
@@ -98,8 +78,7 @@ test('accepted, other and rejected callbacks are counted with their reason', asy
 });
 
 describe('one log line per callback request', () => {
-  test('an accepted callback logs requestId, status, durationMs, outcome and jobId', async () => {
-    const receiver = await openReceiver(redis.url);
+  test('an accepted callback logs requestId, status, durationMs, outcome and jobId', async ({ receiver }) => {
     const res = await receiver.app.request(callbackUrl(), { method: 'POST', body: loadFixture('text-public').text });
     expect(res.status).toBe(200);
     const requestId = res.headers.get('x-request-id');
@@ -118,8 +97,7 @@ describe('one log line per callback request', () => {
     expect(job?.data.requestId).toBe(requestId);
   });
 
-  test('a rejected callback logs at warn with its reason, and only once', async () => {
-    const receiver = await openReceiver(redis.url);
+  test('a rejected callback logs at warn with its reason, and only once', async ({ receiver }) => {
     const res = await receiver.app.request(callbackUrl({ sdkAppId: '1' }), { method: 'POST', body: messageBody() });
     expect(res.status).toBe(403);
     expect(receiver.logLines).toEqual([
@@ -135,8 +113,7 @@ describe('one log line per callback request', () => {
     ]);
   });
 
-  test('each request gets its own id; a caller-supplied X-Request-Id is echoed and logged', async () => {
-    const receiver = await openReceiver(redis.url);
+  test('each request gets its own id; a caller-supplied X-Request-Id is echoed and logged', async ({ receiver }) => {
     const post = (headers: Record<string, string> = {}) =>
       receiver.app.request(callbackUrl({ command: NEW_MEMBER }), { method: 'POST', body: newMemberBody, headers });
     const first = (await post()).headers.get('x-request-id');
@@ -149,8 +126,7 @@ describe('one log line per callback request', () => {
     expect(lines.map((line) => line.outcome)).toEqual(['other_command', 'other_command', 'other_command']);
   });
 
-  test('ops routes are neither logged nor counted as callbacks', async () => {
-    const receiver = await openReceiver(redis.url);
+  test('ops routes are neither logged nor counted as callbacks', async ({ receiver }) => {
     expect((await receiver.app.request('/healthz')).status).toBe(200);
     const ready = await receiver.app.request('/readyz');
     expect({ status: ready.status, body: await ready.json() }).toMatchObject({

@@ -1,19 +1,10 @@
-import { type RedisService, startRedis } from '@imsync/testing';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect } from 'vitest';
 import type { RejectionReason } from '../src/errors.js';
-import { callbackUrl, expectRejection, jobCount, messageBody, openReceiver, TOKEN } from './support.js';
+import { callbackUrl, expectRejection, jobCount, messageBody, test as receiverTest, TOKEN } from './support.js';
 
 // The checks run in a fixed order (method, size, app, signature, JSON, command, schema) and the
 // first failure answers. A request that is wrong in several ways must get the earliest check's
 // answer, so cheap checks shield expensive ones and an unsigned caller learns nothing about bodies.
-
-let redis: RedisService;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.dispose();
-});
 
 const LIMIT = 2048;
 const NOW = 1_767_225_600_000;
@@ -24,6 +15,9 @@ const OTHER_COMMAND = { command: 'Group.CallbackAfterRecallMsg' };
 const INVALID_JSON = '{"CallbackCommand": "Group.CallbackAfterSendMsg",';
 const OVERSIZED_GARBAGE = `{${'x'.repeat(LIMIT * 2)}`;
 const SCHEMA_ERROR = messageBody({ MsgSeq: '1842', GroupId: '' });
+
+// Every case runs against a small body limit and a fixed clock.
+const test = receiverTest.extend('receiverOptions', { BODY_LIMIT_BYTES: LIMIT, clock: () => NOW });
 
 interface Case {
   method?: string;
@@ -67,8 +61,7 @@ const cases: [string, Case][] = [
   ['schema error alone → 422 (42202)', { query: {}, body: SCHEMA_ERROR, expected: 'schema' }],
 ];
 
-test.for(cases)('%s', async ([, { method = 'POST', query, body, expected }]) => {
-  const receiver = await openReceiver(redis.url, { BODY_LIMIT_BYTES: LIMIT, clock: () => NOW });
+test.for(cases)('%s', async ([, { method = 'POST', query, body, expected }], { receiver }) => {
   const url = callbackUrl({ requestTime: NOW / 1000, ...query });
   const res = await receiver.app.request(url, { method, body: method === 'GET' ? null : body });
   await expectRejection(res, expected);

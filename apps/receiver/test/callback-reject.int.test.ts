@@ -1,6 +1,5 @@
 import { computeSign, GROUP_AFTER_SEND_MSG } from '@imsync/protocol';
-import { type RedisService, startRedis } from '@imsync/testing';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { RejectionReason } from '../src/errors.js';
 import {
   callbackUrl,
@@ -9,21 +8,13 @@ import {
   messageBody,
   nestedArrays,
   OK_REPLY,
-  openReceiver,
   type TestReceiver,
   TOKEN,
+  test,
 } from './support.js';
 
 // Every refusal: the status and ErrorCode from REJECTIONS, a FAIL envelope that says why, and
 // nothing in Redis. Each case goes through `app.request()`, the web-stream body path.
-
-let redis: RedisService;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.dispose();
-});
 
 async function expectRefused(receiver: TestReceiver, res: Response, reason: RejectionReason) {
   const reply = await expectRejection(res, reason);
@@ -42,8 +33,7 @@ function editedUrl(edit: (query: URLSearchParams) => void, options: Parameters<t
   return url.toString();
 }
 
-test.for(['GET', 'PUT', 'DELETE', 'PATCH'])('%s is 405 with Allow: POST', async (method) => {
-  const receiver = await openReceiver(redis.url);
+test.for(['GET', 'PUT', 'DELETE', 'PATCH'])('%s is 405 with Allow: POST', async (method, { receiver }) => {
   const body = method === 'GET' ? null : messageBody();
   const res = await receiver.app.request(callbackUrl(), { method, body });
   expect(res.headers.get('allow')).toBe('POST');
@@ -52,13 +42,13 @@ test.for(['GET', 'PUT', 'DELETE', 'PATCH'])('%s is 405 with Allow: POST', async 
 
 describe('body size (BODY_LIMIT_BYTES 2048)', () => {
   const limit = 2048;
+  test.override('receiverOptions', { BODY_LIMIT_BYTES: limit });
   const padded = (size: number) => {
     const text = messageBody({ Pad: '' });
     return messageBody({ Pad: 'x'.repeat(size - text.length) });
   };
 
-  test('a body of exactly the limit is accepted', async () => {
-    const receiver = await openReceiver(redis.url, { BODY_LIMIT_BYTES: limit });
+  test('a body of exactly the limit is accepted', async ({ receiver }) => {
     const body = padded(limit);
     expect(body.length).toBe(limit);
     const res = await post(receiver, callbackUrl(), body, { headers: { 'content-length': String(limit) } });
@@ -66,21 +56,18 @@ describe('body size (BODY_LIMIT_BYTES 2048)', () => {
     expect(await jobCount(receiver.queue)).toBe(1);
   });
 
-  test('one byte over, with a correct Content-Length, is 413', async () => {
-    const receiver = await openReceiver(redis.url, { BODY_LIMIT_BYTES: limit });
+  test('one byte over, with a correct Content-Length, is 413', async ({ receiver }) => {
     const body = padded(limit + 1);
     const res = await post(receiver, callbackUrl(), body, { headers: { 'content-length': String(body.length) } });
     await expectRefused(receiver, res, 'body_too_large');
   });
 
-  test('one byte over, with no Content-Length, is 413', async () => {
-    const receiver = await openReceiver(redis.url, { BODY_LIMIT_BYTES: limit });
+  test('one byte over, with no Content-Length, is 413', async ({ receiver }) => {
     const res = await post(receiver, callbackUrl(), padded(limit + 1));
     await expectRefused(receiver, res, 'body_too_large');
   });
 
-  test('an endless streamed body of unknown length is cut off with 413', async () => {
-    const receiver = await openReceiver(redis.url, { BODY_LIMIT_BYTES: limit });
+  test('an endless streamed body of unknown length is cut off with 413', async ({ receiver }) => {
     let pulled = 0;
     let cancelled = false;
     // Never ends: the test can only finish if the receiver stops reading past the limit.
@@ -100,8 +87,7 @@ describe('body size (BODY_LIMIT_BYTES 2048)', () => {
   });
 });
 
-test('a body stream that fails mid-way is 400 body_incomplete', async () => {
-  const receiver = await openReceiver(redis.url);
+test('a body stream that fails mid-way is 400 body_incomplete', async ({ receiver }) => {
   const text = new TextEncoder().encode(messageBody());
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
@@ -114,13 +100,11 @@ test('a body stream that fails mid-way is 400 body_incomplete', async () => {
 });
 
 describe('SdkAppid', () => {
-  test('another app is 403', async () => {
-    const receiver = await openReceiver(redis.url);
+  test('another app is 403', async ({ receiver }) => {
     await expectRefused(receiver, await post(receiver, callbackUrl({ sdkAppId: '1400000001' })), 'wrong_app');
   });
 
-  test('missing is 403', async () => {
-    const receiver = await openReceiver(redis.url);
+  test('missing is 403', async ({ receiver }) => {
     const url = editedUrl((query) => query.delete('SdkAppid'));
     await expectRefused(receiver, await post(receiver, url), 'wrong_app');
   });
@@ -129,6 +113,7 @@ describe('SdkAppid', () => {
 describe('signature (token configured)', () => {
   const now = 1_767_225_600_000;
   const seconds = now / 1000;
+  test.override('receiverOptions', { clock: () => now });
   const cases: [string, () => string, RejectionReason][] = [
     ['missing Sign', () => editedUrl((q) => q.delete('Sign')), 'signature_missing'],
     ['missing RequestTime', () => editedUrl((q) => q.delete('RequestTime')), 'signature_missing'],
@@ -146,8 +131,7 @@ describe('signature (token configured)', () => {
     ['RequestTime 61 s old', () => callbackUrl({ requestTime: seconds - 61 }), 'signature_stale'],
     ['RequestTime 61 s ahead', () => callbackUrl({ requestTime: seconds + 61 }), 'signature_stale'],
   ];
-  test.for(cases)('%s is 401', async ([, url, reason]) => {
-    const receiver = await openReceiver(redis.url, { clock: () => now });
+  test.for(cases)('%s is 401', async ([, url, reason], { receiver }) => {
     await expectRefused(receiver, await post(receiver, url()), reason);
   });
 });
@@ -163,8 +147,7 @@ describe('body decoding', () => {
     ['Latin-1 "é"', bytesWith(new Uint8Array([0xe9])), 'invalid_encoding'],
     ['nesting deeper than MAX_JSON_DEPTH', messageBody({ Deep: nestedArrays(32) }), 'json_too_deep'],
   ];
-  test.for(cases)('%s is 400', async ([, body, reason]) => {
-    const receiver = await openReceiver(redis.url);
+  test.for(cases)('%s is 400', async ([, body, reason], { receiver }) => {
     await expectRefused(receiver, await post(receiver, callbackUrl(), body), reason);
   });
 });
@@ -177,8 +160,7 @@ describe('CallbackCommand', () => {
     ['missing in the query', () => editedUrl((q) => q.delete('CallbackCommand')), messageBody()],
     ['a body that is not an object', callbackUrl, JSON.stringify([GROUP_AFTER_SEND_MSG])],
   ];
-  test.for(cases)('%s is 422 (42201)', async ([, url, body]) => {
-    const receiver = await openReceiver(redis.url);
+  test.for(cases)('%s is 422 (42201)', async ([, url, body], { receiver }) => {
     await expectRefused(receiver, await post(receiver, url(), body), 'command_mismatch');
   });
 });
@@ -198,8 +180,7 @@ describe('schema violations are 422 (42202) naming the field', () => {
       'MsgBody.0.MsgContent.Text',
     ],
   ];
-  test.for(cases)('%s', async ([, patch, field]) => {
-    const receiver = await openReceiver(redis.url);
+  test.for(cases)('%s', async ([, patch, field], { receiver }) => {
     const reply = await expectRefused(receiver, await post(receiver, callbackUrl(), messageBody(patch)), 'schema');
     expect(reply.ErrorInfo).toContain(field);
   });

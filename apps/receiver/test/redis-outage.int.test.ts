@@ -1,32 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import type { FailReply } from '@imsync/protocol';
 import { createRedis } from '@imsync/queue';
-import { type RedisService, startRedis, waitFor } from '@imsync/testing';
-import { afterAll, beforeAll, expect, onTestFinished, test } from 'vitest';
-import {
-  allJobs,
-  callbackCount,
-  callbackUrl,
-  messageBody,
-  OK_REPLY,
-  openReceiver,
-  type TestReceiver,
-} from './support.js';
+import { type RedisService, waitFor } from '@imsync/testing';
+import { expect } from 'vitest';
+import { allJobs, callbackCount, callbackUrl, messageBody, OK_REPLY, type TestReceiver, test } from './support.js';
 
 // Redis gone or hung: the receiver must answer 503 (never a 200 for a job Redis does not hold)
 // within Tencent's 2 s, say so on /readyz, and take callbacks again by itself once Redis is back.
-// This file stops and freezes its Redis, so it has one of its own and runs the tests in order.
+// This file stops and freezes its Redis, so it has one of its own and runs the tests in order;
+// each test brings Redis back (in `finally`, before its receiver is closed) for the next.
 
 /** Tencent gives up after 2 s: an answer later than this is no answer (spec §3). */
 const TENCENT_TIMEOUT_MS = 2000;
-
-let redis: RedisService;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.dispose();
-});
 
 async function timedPost(receiver: TestReceiver, body: string) {
   const started = performance.now();
@@ -55,41 +40,34 @@ function untilAccepted(receiver: TestReceiver, body: string) {
   });
 }
 
-test('Redis stopped: 503 within 2 s, /readyz names redis, and it recovers by itself', async () => {
-  const receiver = await openReceiver(redis.url);
+test('Redis stopped: 503 within 2 s, /readyz names redis, and it recovers by itself', async ({ receiver, redis }) => {
   const before = messageBody({ MsgSeq: 1 });
   const during = messageBody({ MsgSeq: 2 });
   expect((await timedPost(receiver, before)).text).toBe(OK_REPLY);
 
   await redis.stop('graceful');
-  let running = false;
-  onTestFinished(async () => {
-    if (!running) {
-      await redis.start();
+  try {
+    const reply = await timedPost(receiver, during);
+    expectUnavailable(reply);
+    expect(reply.ms).toBeLessThan(TENCENT_TIMEOUT_MS);
+    // A burst while Redis is down is refused just as fast, not queued behind a reconnect.
+    const burst = await Promise.all([3, 4, 5, 6, 7].map((seq) => timedPost(receiver, messageBody({ MsgSeq: seq }))));
+    for (const each of burst) {
+      expectUnavailable(each);
+      expect(each.ms).toBeLessThan(TENCENT_TIMEOUT_MS);
     }
-  });
 
-  const reply = await timedPost(receiver, during);
-  expectUnavailable(reply);
-  expect(reply.ms).toBeLessThan(TENCENT_TIMEOUT_MS);
-  // A burst while Redis is down is refused just as fast, not queued behind a reconnect.
-  const burst = await Promise.all([3, 4, 5, 6, 7].map((seq) => timedPost(receiver, messageBody({ MsgSeq: seq }))));
-  for (const each of burst) {
-    expectUnavailable(each);
-    expect(each.ms).toBeLessThan(TENCENT_TIMEOUT_MS);
+    const ready = await readiness(receiver);
+    expect(ready.status).toBe(503);
+    expect(ready.body.failing).toContain('redis');
+    expect(ready.body.checks.redis).not.toBe('ok');
+
+    const line = receiver.logLines.find((each) => each.msg === 'callback' && each.status === 503);
+    expect(line).toMatchObject({ level: 'error', outcome: 'unavailable', reason: 'queue_unavailable' });
+    expect(await callbackCount(receiver.registry, 'unavailable', 'queue_unavailable')).toBe(6);
+  } finally {
+    await redis.start();
   }
-
-  const ready = await readiness(receiver);
-  expect(ready.status).toBe(503);
-  expect(ready.body.failing).toContain('redis');
-  expect(ready.body.checks.redis).not.toBe('ok');
-
-  const line = receiver.logLines.find((each) => each.msg === 'callback' && each.status === 503);
-  expect(line).toMatchObject({ level: 'error', outcome: 'unavailable', reason: 'queue_unavailable' });
-  expect(await callbackCount(receiver.registry, 'unavailable', 'queue_unavailable')).toBe(6);
-
-  await redis.start();
-  running = true;
   await untilAccepted(receiver, during);
   expect((await readiness(receiver)).status).toBe(200);
   // The job from before the outage survived the restart (AOF); the refused ones were never stored.
@@ -110,39 +88,36 @@ async function localRedisPid(service: RedisService): Promise<number | undefined>
   }
 }
 
-test('Redis hung (SIGSTOP): 503 after the enqueue timeout, never a hang, and no duplicate after', async (context) => {
-  const receiver = await openReceiver(redis.url);
+test('Redis hung (SIGSTOP): 503 after the enqueue timeout, never a hang, and no duplicate after', async ({
+  receiver,
+  redis,
+  skip,
+}) => {
   const pid = await localRedisPid(redis);
   if (pid === undefined) {
-    context.skip('Redis runs in a container: its process cannot be stopped from here');
+    skip('Redis runs in a container: its process cannot be stopped from here');
     return;
   }
   const hung = messageBody({ MsgSeq: 10 });
 
   process.kill(pid, 'SIGSTOP');
-  let frozen = true;
-  onTestFinished(() => {
-    if (frozen) {
-      process.kill(pid, 'SIGCONT');
+  try {
+    const [reply, other, ready] = await Promise.all([
+      timedPost(receiver, hung),
+      timedPost(receiver, messageBody({ MsgSeq: 11 })),
+      readiness(receiver),
+    ]);
+    for (const each of [reply, other]) {
+      expectUnavailable(each);
+      // It really waited on Redis (the 1 s enqueue timeout in support) and gave up in time.
+      expect(each.ms).toBeGreaterThanOrEqual(900);
+      expect(each.ms).toBeLessThan(TENCENT_TIMEOUT_MS);
     }
-  });
-
-  const [reply, other, ready] = await Promise.all([
-    timedPost(receiver, hung),
-    timedPost(receiver, messageBody({ MsgSeq: 11 })),
-    readiness(receiver),
-  ]);
-  for (const each of [reply, other]) {
-    expectUnavailable(each);
-    // It really waited on Redis (the 1 s enqueue timeout in support) and gave up in time.
-    expect(each.ms).toBeGreaterThanOrEqual(900);
-    expect(each.ms).toBeLessThan(TENCENT_TIMEOUT_MS);
+    expect(ready.status).toBe(503);
+    expect(ready.body.failing).toContain('redis');
+  } finally {
+    process.kill(pid, 'SIGCONT');
   }
-  expect(ready.status).toBe(503);
-  expect(ready.body.failing).toContain('redis');
-
-  process.kill(pid, 'SIGCONT');
-  frozen = false;
   await untilAccepted(receiver, hung);
   // Tencent's retry of a message whose add landed late must not make a second job.
   expect((await timedPost(receiver, hung)).text).toBe(OK_REPLY);

@@ -1,10 +1,10 @@
 import { once } from 'node:events';
-import { Writable } from 'node:stream';
 import { loadFixture } from '@imsync/fixtures';
 import type { FailReply } from '@imsync/protocol';
 import { createGroupMessageProducer, createRedis, GROUP_MESSAGES_QUEUE, type GroupMessageJobData } from '@imsync/queue';
-import { createLogger, createRegistry } from '@imsync/runtime';
-import { type CallbackQueryOptions, signedCallbackUrl } from '@imsync/testing';
+import { createRegistry } from '@imsync/runtime';
+import { type CallbackQueryOptions, createCaptureLogger, signedCallbackUrl } from '@imsync/testing';
+import { test as base } from '@imsync/testing/vitest';
 import { Queue } from 'bullmq';
 import { expect, onTestFinished } from 'vitest';
 import { createApp, type ReceiverDeps } from '../src/app.js';
@@ -23,27 +23,21 @@ export interface TestReceiver {
   close(): Promise<void>;
 }
 
+/** Config values that differ from production's, and the clock the receiver reads. */
+export type ReceiverOptions = Partial<ReceiverDeps['config']> & { clock?: () => number };
+
 let counter = 0;
 
 /**
  * The receiver app on a real Redis, with its own queue prefix so tests never see each other's
  * jobs. Config values default to production's and can be overridden per test.
  */
-export async function buildReceiver(
-  redisUrl: string,
-  overrides: Partial<ReceiverDeps['config']> & { clock?: () => number } = {},
-): Promise<TestReceiver> {
+async function buildReceiver(redisUrl: string, overrides: ReceiverOptions = {}): Promise<TestReceiver> {
   const prefix = `t${process.pid}x${++counter}x${Date.now().toString(36)}`;
   const connection = createRedis(redisUrl, { role: 'producer', commandTimeoutMs: 1000 });
   connection.on('error', () => {});
   const producer = createGroupMessageProducer({ connection, prefix });
-  const logLines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, callback) {
-      logLines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      callback();
-    },
-  });
+  const { logger, lines: logLines } = createCaptureLogger('test-receiver');
   const registry = createRegistry();
   const { clock, ...config } = overrides;
   const app = createApp({
@@ -57,7 +51,7 @@ export async function buildReceiver(
       ...config,
     },
     producer,
-    logger: createLogger({ name: 'test-receiver', level: 'info', destination }),
+    logger,
     registry,
     metrics: createReceiverMetrics(registry),
     clock,
@@ -87,11 +81,25 @@ export async function allJobs(queue: Queue<GroupMessageJobData>) {
   return queue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized']);
 }
 
-/** `buildReceiver`, closed when the current test finishes, whether it passed or not. */
-export async function openReceiver(
-  redisUrl: string,
-  overrides: Parameters<typeof buildReceiver>[1] = {},
-): Promise<TestReceiver> {
+/**
+ * `test` with a `receiver` on the file's Redis, closed after each test that takes it. It is built
+ * with `receiverOptions` (none by default): a `describe` block sets its own with
+ * `test.override('receiverOptions', ...)`, a whole file with `test.extend('receiverOptions', ...)`.
+ * A file should use one of these `test`s only: each keeps its own file-scoped Redis.
+ */
+export const test = base
+  .extend('receiverOptions', {} as ReceiverOptions)
+  .extend('receiver', async ({ redis, receiverOptions }, { onCleanup }) => {
+    const receiver = await buildReceiver(redis.url, receiverOptions);
+    onCleanup(() => receiver.close());
+    return receiver;
+  });
+
+/**
+ * A receiver with options of its own, for the single test that needs them (the `receiver`
+ * fixture serves the rest), closed when the test finishes, whether it passed or not.
+ */
+export async function openReceiver(redisUrl: string, overrides: ReceiverOptions = {}): Promise<TestReceiver> {
   const receiver = await buildReceiver(redisUrl, overrides);
   onTestFinished(() => receiver.close());
   return receiver;

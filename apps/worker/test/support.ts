@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import {
   createRedis,
   DEFAULT_RETENTION_POLICY,
@@ -6,8 +5,10 @@ import {
   type GroupMessageJobData,
   groupMessageJobOptions,
 } from '@imsync/queue';
-import { createLogger, createRegistry } from '@imsync/runtime';
+import { createRegistry } from '@imsync/runtime';
 import { createPool, migrate, PostgresArchiveSink } from '@imsync/sinks';
+import { createCaptureLogger } from '@imsync/testing';
+import { test as base } from '@imsync/testing/vitest';
 import { Queue } from 'bullmq';
 import type pg from 'pg';
 import { createRedisDedupe } from '../src/dedupe.js';
@@ -30,7 +31,10 @@ export interface TestWorker {
 
 let counter = 0;
 
-/** A worker in this process on a real Redis and a fresh PostgreSQL database, with its own queue prefix. */
+/**
+ * A worker in this process on a real Redis and a fresh PostgreSQL database, with its own queue
+ * prefix. The caller closes it: the `worker` fixture below does, for tests that need no options.
+ */
 export async function buildWorker(
   redisUrl: string,
   databaseUrl: string,
@@ -41,13 +45,7 @@ export async function buildWorker(
   await migrate(pool);
   const connection = createRedis(redisUrl, { role: 'worker' });
   connection.on('error', () => {});
-  const logLines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, callback) {
-      logLines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      callback();
-    },
-  });
+  const { logger, lines: logLines } = createCaptureLogger('test-worker');
   const registry = createRegistry();
   const worker = createGroupMessageWorker({
     connection,
@@ -57,7 +55,7 @@ export async function buildWorker(
     lockDurationMs: 30_000,
     sink: new PostgresArchiveSink({ pool }),
     dedupe: createRedisDedupe(connection, prefix, 3600),
-    logger: createLogger({ name: 'test-worker', level: 'info', destination }),
+    logger,
     metrics: createWorkerMetrics(registry),
   });
   const queueConnection = createRedis(redisUrl, { role: 'worker' });
@@ -79,6 +77,13 @@ export async function buildWorker(
     },
   };
 }
+
+/** `test` with a `worker` on the file's Redis and the test's own database, closed after the test. */
+export const test = base.extend('worker', async ({ redis, databaseUrl }, { onCleanup }) => {
+  const worker = await buildWorker(redis.url, databaseUrl);
+  onCleanup(() => worker.close());
+  return worker;
+});
 
 export async function rowCount(pool: pg.Pool): Promise<number> {
   const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM group_messages');

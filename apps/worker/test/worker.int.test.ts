@@ -1,44 +1,22 @@
 import { loadFixture, loadFixtures } from '@imsync/fixtures';
 import { GROUP_MESSAGE_JOB } from '@imsync/queue';
-import {
-  messageKeyOf,
-  type PostgresService,
-  type RedisService,
-  startPostgres,
-  startRedis,
-  waitFor,
-} from '@imsync/testing';
+import { messageKeyOf, waitFor } from '@imsync/testing';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
-import { buildWorker, rowCount, SDK_APP_ID, type TestWorker } from './support.js';
-
-let redis: RedisService;
-let postgres: PostgresService;
-let current: TestWorker | undefined;
-
-beforeAll(async () => {
-  [redis, postgres] = await Promise.all([startRedis(), startPostgres()]);
-});
-afterAll(async () => {
-  await Promise.all([redis?.dispose(), postgres?.dispose()]);
-});
-afterEach(async () => {
-  await current?.close();
-  current = undefined;
-});
+import { expect } from 'vitest';
+import { rowCount, SDK_APP_ID, test } from './support.js';
 
 const jobData = (text: string) => ({ sdkAppId: SDK_APP_ID, body: text, receivedAt: Date.now() });
 const keyOf = (text: string) => messageKeyOf(SDK_APP_ID, text);
 
-test('stores each job once; a second job for the same message is a duplicate, stored nowhere twice', async () => {
-  current = await buildWorker(redis.url, await postgres.createDatabase());
-  const { queue, pool } = current;
+test('stores each job once; a second job for the same message is a duplicate, stored nowhere twice', async ({
+  worker: { queue, pool, jobOptions },
+}) => {
   const fixtures = loadFixtures();
   // Distinct job ids for the same message: what a re-delivery after the first job was removed looks like.
   const jobs = [...fixtures, ...fixtures].map((f, i) => ({
     name: GROUP_MESSAGE_JOB,
     data: jobData(f.text),
-    opts: { ...current?.jobOptions(3), jobId: `${keyOf(f.text)}-${i < fixtures.length ? 'a' : 'b'}` },
+    opts: { ...jobOptions(3), jobId: `${keyOf(f.text)}-${i < fixtures.length ? 'a' : 'b'}` },
   }));
   await queue.addBulk(jobs);
   await waitFor(async () => (await queue.getCompletedCount()) === jobs.length, { what: 'all jobs completed' });
@@ -48,12 +26,12 @@ test('stores each job once; a second job for the same message is a duplicate, st
   expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(fixtures.length);
 });
 
-test('a body no retry can fix fails at once, without retries, and stays in the failed set', async () => {
-  current = await buildWorker(redis.url, await postgres.createDatabase());
-  const { queue } = current;
+test('a body no retry can fix fails at once, without retries, and stays in the failed set', async ({
+  worker: { queue, jobOptions },
+}) => {
   const bad = JSON.stringify({ ...loadFixture('text-public').body, MsgSeq: '12' });
-  await queue.add(GROUP_MESSAGE_JOB, jobData(bad), { ...current.jobOptions(5), jobId: 'bad-body' });
-  await queue.add(GROUP_MESSAGE_JOB, { sdkAppId: 'x' } as never, { ...current.jobOptions(5), jobId: 'bad-data' });
+  await queue.add(GROUP_MESSAGE_JOB, jobData(bad), { ...jobOptions(5), jobId: 'bad-body' });
+  await queue.add(GROUP_MESSAGE_JOB, { sdkAppId: 'x' } as never, { ...jobOptions(5), jobId: 'bad-data' });
   await waitFor(async () => (await queue.getFailedCount()) === 2, { what: 'two failed jobs' });
   for (const id of ['bad-body', 'bad-data']) {
     const job = await queue.getJob(id);
@@ -62,14 +40,14 @@ test('a body no retry can fix fails at once, without retries, and stays in the f
   }
 });
 
-test('while PostgreSQL is away jobs retry with backoff, and land once it is back', async () => {
-  const databaseUrl = await postgres.createDatabase();
-  current = await buildWorker(redis.url, databaseUrl);
-  const { queue, pool } = current;
+test('while PostgreSQL is away jobs retry with backoff, and land once it is back', async ({
+  worker: { queue, pool, jobOptions },
+  postgres,
+}) => {
   const fixture = loadFixture('text-public');
   await postgres.stop('graceful');
   try {
-    await queue.add(GROUP_MESSAGE_JOB, jobData(fixture.text), { ...current.jobOptions(100), jobId: 'outage' });
+    await queue.add(GROUP_MESSAGE_JOB, jobData(fixture.text), { ...jobOptions(100), jobId: 'outage' });
     await waitFor(async () => ((await queue.getJob('outage'))?.attemptsMade ?? 0) >= 2, { what: 'two failed tries' });
     expect(await queue.getJobState('outage')).toMatch(/delayed|waiting|active/);
   } finally {
@@ -79,17 +57,16 @@ test('while PostgreSQL is away jobs retry with backoff, and land once it is back
   expect(await rowCount(pool)).toBe(1);
 });
 
-test('a job that used up its tries stays failed, and a retry from the failed set stores it', async () => {
-  current = await buildWorker(redis.url, await postgres.createDatabase());
-  const { queue, pool } = current;
-  const blocker = new pg.Client({
-    connectionString: (pool as unknown as { options: { connectionString: string } }).options.connectionString,
-  });
+test('a job that used up its tries stays failed, and a retry from the failed set stores it', async ({
+  worker: { queue, pool, jobOptions },
+  databaseUrl,
+}) => {
+  const blocker = new pg.Client({ connectionString: databaseUrl });
   await blocker.connect();
   // Rename the table away: every insert fails with "relation does not exist" (a retryable error).
   await blocker.query('ALTER TABLE group_messages RENAME TO group_messages_away');
   await queue.add(GROUP_MESSAGE_JOB, jobData(loadFixture('face-work').text), {
-    ...current.jobOptions(3),
+    ...jobOptions(3),
     jobId: 'exhausted',
   });
   await waitFor(async () => (await queue.getJobState('exhausted')) === 'failed', { what: 'job failed' });
@@ -102,16 +79,16 @@ test('a job that used up its tries stays failed, and a retry from the failed set
   expect(await rowCount(pool)).toBe(1);
 });
 
-test('close() waits for the job in progress to reach PostgreSQL', async () => {
-  current = await buildWorker(redis.url, await postgres.createDatabase());
-  const { queue, pool, worker } = current;
+test('close() waits for the job in progress to reach PostgreSQL', async ({
+  worker: { queue, pool, worker, jobOptions },
+}) => {
   const blocker = await pool.connect();
   // Hold a lock the insert needs, so the job is caught mid-write when close() is called.
   await blocker.query('BEGIN');
   await blocker.query('LOCK TABLE group_messages IN ACCESS EXCLUSIVE MODE');
   const active = new Promise((resolve) => worker.once('active', resolve));
   await queue.add(GROUP_MESSAGE_JOB, jobData(loadFixture('sound-work').text), {
-    ...current.jobOptions(3),
+    ...jobOptions(3),
     jobId: 'in-flight',
   });
   await active;

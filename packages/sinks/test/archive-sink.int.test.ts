@@ -24,7 +24,7 @@ const sinkTest = test.extend('archive', async ({ databaseUrl }, { onCleanup }) =
 });
 
 describe('migrate', () => {
-  test('is idempotent and safe when many processes run it at once', async ({ databaseUrl: url }) => {
+  sinkTest('is idempotent and safe when many processes run it at once', async ({ databaseUrl: url }) => {
     const pools = Array.from({ length: 5 }, () => createPool({ connectionString: url, max: 1, onIdleError: () => {} }));
     const applied = await Promise.all(pools.map((p) => migrate(p)));
     // Exactly one process applied version 1; the others waited on the lock and found it done.
