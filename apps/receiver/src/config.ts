@@ -3,7 +3,7 @@ import { DEFAULT_QUEUE_PREFIX, DEFAULT_RETRY_POLICY } from '@imsync/queue';
 import { type Env, intVar, LogLevelVar, parseConfig, urlVar } from '@imsync/runtime';
 import * as v from 'valibot';
 
-const ReceiverEnvSchema = v.object({
+export const ReceiverEnvSchema = v.object({
   /** Redis holding the queue; a 200 is sent only once the job is in it. */
   REDIS_URL: urlVar(['redis:', 'rediss:']),
   /** Your IM app's SDKAppID; callbacks for any other app are refused with 403. */

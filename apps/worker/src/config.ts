@@ -2,7 +2,7 @@ import { DEFAULT_QUEUE_PREFIX, DEFAULT_RETRY_POLICY } from '@imsync/queue';
 import { type Env, intVar, LogLevelVar, parseConfig, urlVar } from '@imsync/runtime';
 import * as v from 'valibot';
 
-const WorkerEnvSchema = v.object({
+export const WorkerEnvSchema = v.object({
   /** Redis holding the queue (the receiver's). */
   REDIS_URL: urlVar(['redis:', 'rediss:']),
   /** PostgreSQL holding the message archive; migrated at start. */

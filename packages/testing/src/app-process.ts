@@ -5,9 +5,14 @@ import { exited, spawnOwned } from './child.js';
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 const entries = {
-  receiver: { dir: 'apps/receiver', main: 'src/server.ts', ready: 'receiver listening' },
-  worker: { dir: 'apps/worker', main: 'src/main.ts', ready: 'worker started' },
+  receiver: { dir: 'apps/receiver', main: 'src/server.ts', built: 'dist/server.js', ready: 'receiver listening' },
+  worker: { dir: 'apps/worker', main: 'src/main.ts', built: 'dist/main.js', ready: 'worker started' },
 } as const;
+
+export interface AppProcessOptions {
+  /** Run the built app deployed in this directory (`scripts/deploy-app.sh`), as its image does. */
+  deployedAt?: string;
+}
 
 export interface AppProcess {
   readonly child: ChildProcess;
@@ -21,12 +26,20 @@ export interface AppProcess {
 
 /**
  * Runs a real imsync process (`receiver` or `worker`) from its TypeScript sources, as
- * `pnpm start:*` does, and resolves once it logged that it is ready.
+ * `pnpm start:*` does (or its built output, as the image does), and resolves once it logged that
+ * it is ready.
  */
-export async function startAppProcess(app: keyof typeof entries, env: Record<string, string>): Promise<AppProcess> {
+export async function startAppProcess(
+  app: keyof typeof entries,
+  env: Record<string, string>,
+  options: AppProcessOptions = {},
+): Promise<AppProcess> {
   const entry = entries[app];
-  const child = spawnOwned(process.execPath, ['--import', 'tsx', '--conditions=@imsync/source', entry.main], {
-    cwd: `${repoRoot}${entry.dir}`,
+  const args = options.deployedAt
+    ? ['--enable-source-maps', entry.built]
+    : ['--import', 'tsx', '--conditions=@imsync/source', entry.main];
+  const child = spawnOwned(process.execPath, args, {
+    cwd: options.deployedAt ?? `${repoRoot}${entry.dir}`,
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

