@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { exited, spawnOwned } from './child.js';
+import { exited, spawnOwned } from '@imsync/local-services';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 

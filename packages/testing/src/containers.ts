@@ -1,6 +1,5 @@
+import { freePort, type PostgresService, type RedisService } from '@imsync/local-services';
 import type { StartedTestContainer } from 'testcontainers';
-import { freePort } from './ports.js';
-import type { PostgresService, RedisService } from './services.js';
 
 // Host ports are fixed at creation so a restarted container comes back where clients look for it.
 

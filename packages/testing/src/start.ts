@@ -1,8 +1,12 @@
+import {
+  type PostgresService,
+  type RedisServerOptions,
+  type RedisService,
+  startLocalPostgres,
+  startLocalRedis,
+} from '@imsync/local-services';
 import { startPostgresContainer, startRedisContainer } from './containers.js';
 import { dockerAvailable } from './docker.js';
-import { startLocalPostgres } from './local-postgres.js';
-import { type RedisServerOptions, startLocalRedis } from './local-redis.js';
-import type { PostgresService, RedisService } from './services.js';
 
 /** A private Redis: a container when a Docker engine answers, else `redis-server` from PATH. */
 export async function startRedis(options: RedisServerOptions = {}): Promise<RedisService> {

@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, mkdtempSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,24 +45,33 @@ function serverUser(): { uid: number; gid: number } | undefined {
   return { uid: id('-u'), gid: id('-g') };
 }
 
-/** Starts a private PostgreSQL from the local binaries, on a free port, data in a temp dir. */
-export async function startLocalPostgres(): Promise<PostgresService> {
+export interface LocalPostgresOptions {
+  /**
+   * Where the cluster lives and survives restarts (created on first use). Without it, a temporary
+   * dir removed by dispose(), and fsync off: test data need not survive a power cut.
+   */
+  dataDir?: string;
+}
+
+/** Starts a private PostgreSQL from the local binaries on a free port (user `postgres`, trust auth). */
+export async function startLocalPostgres(options: LocalPostgresOptions = {}): Promise<PostgresService> {
   const binaries = findBinaries();
   const user = serverUser();
-  const dir = mkdtempSync(join(tmpdir(), 'imsync-pg-'));
+  const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'imsync-pg-'));
   const data = join(dir, 'data');
+  mkdirSync(dir, { recursive: true });
   if (user) {
     chownSync(dir, user.uid, user.gid);
   }
   chmodSync(dir, 0o700);
-  execFileSync(
-    binaries.initdb,
-    ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--no-instructions'],
-    {
-      stdio: 'pipe',
-      ...user,
-    },
-  );
+  if (!existsSync(join(data, 'PG_VERSION'))) {
+    execFileSync(
+      binaries.initdb,
+      ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--no-instructions'],
+      { stdio: 'pipe', ...user },
+    );
+  }
+  const durability = options.dataDir ? [] : ['-c', 'fsync=off', '-c', 'full_page_writes=off'];
 
   let port = 0;
   const url = (database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}`;
@@ -79,10 +88,7 @@ export async function startLocalPostgres(): Promise<PostgresService> {
         dir,
         '-c',
         'listen_addresses=127.0.0.1',
-        '-c',
-        'fsync=off',
-        '-c',
-        'full_page_writes=off',
+        ...durability,
         '-c',
         'max_connections=200',
       ],
@@ -114,7 +120,9 @@ export async function startLocalPostgres(): Promise<PostgresService> {
     start: () => server.start(),
     async dispose() {
       await stop('graceful');
-      await rm(dir, { recursive: true, force: true });
+      if (!options.dataDir) {
+        await rm(dir, { recursive: true, force: true });
+      }
     },
   };
 }

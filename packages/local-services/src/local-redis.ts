@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,11 +10,14 @@ import type { RedisService } from './services.js';
 export interface RedisServerOptions {
   /** AOF fsync policy; `everysec` is what production runs. */
   appendfsync?: 'always' | 'everysec' | 'no';
+  /** Where the data lives and survives restarts; a temporary dir, removed by dispose(), if absent. */
+  dataDir?: string;
 }
 
-/** Starts a private `redis-server` from PATH on a free port, with AOF on and its data in a temp dir. */
+/** Starts a private `redis-server` from PATH on a free port, with AOF on. */
 export async function startLocalRedis(options: RedisServerOptions = {}): Promise<RedisService> {
-  const dir = await mkdtemp(join(tmpdir(), 'imsync-redis-'));
+  const dir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'imsync-redis-')));
+  await mkdir(dir, { recursive: true });
   const server = await startServerProcess('redis-server (is it on PATH?)', async (port) => {
     const child = spawnOwned('redis-server', [
       '--port',
@@ -51,8 +54,12 @@ export async function startLocalRedis(options: RedisServerOptions = {}): Promise
     stop,
     start: () => server.start(),
     async dispose() {
-      await stop('crash');
-      await rm(dir, { recursive: true, force: true });
+      if (options.dataDir) {
+        await stop('graceful');
+      } else {
+        await stop('crash');
+        await rm(dir, { recursive: true, force: true });
+      }
     },
   };
 }

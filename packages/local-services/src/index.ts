@@ -1,0 +1,6 @@
+export { exited, spawnOwned } from './child.js';
+export { type LocalPostgresOptions, startLocalPostgres } from './local-postgres.js';
+export { type RedisServerOptions, startLocalRedis } from './local-redis.js';
+export { freePort } from './ports.js';
+export { type ServerProcess, startServerProcess } from './server-process.js';
+export type { PostgresService, RedisService, ServiceHandle } from './services.js';
