@@ -3,13 +3,17 @@ import { type ChildProcess, spawn } from 'node:child_process';
 const children = new Set<ChildProcess>();
 let hooked = false;
 
-/** Spawns a helper process that dies with the test process, even when that one crashes. */
+/**
+ * Spawns a helper process (a server, an app) that dies with this process, even when this one
+ * crashes. It gets a process group of its own, so a Ctrl-C in the terminal reaches only us and we
+ * stop our children in the right order (apps before the Redis and PostgreSQL they still need).
+ */
 export function spawnOwned(
   command: string,
   args: readonly string[],
   options: Parameters<typeof spawn>[2] = {},
 ): ChildProcess {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...options });
   // Keep pipes flowing: an unread pipe that fills up would block the child.
   child.stdout?.resume();
   child.stderr?.resume();

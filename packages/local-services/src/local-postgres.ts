@@ -1,9 +1,9 @@
 import { type ChildProcess, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 import { spawnOwned } from './child.js';
 import { startServerProcess } from './server-process.js';
@@ -61,6 +61,7 @@ export async function startLocalPostgres(options: LocalPostgresOptions = {}): Pr
   const data = join(dir, 'data');
   mkdirSync(dir, { recursive: true });
   if (user) {
+    assertTraversable(dir);
     chownSync(dir, user.uid, user.gid);
   }
   chmodSync(dir, 0o700);
@@ -150,4 +151,15 @@ async function waitForServer(connectionString: string, child: ChildProcess): Pro
   }
   child.kill('SIGQUIT');
   throw new Error(`postgres did not accept connections within 20 s: ${stderr}`);
+}
+
+/** As root the server runs as `postgres`, which must be able to walk down to its data dir. */
+function assertTraversable(dir: string): void {
+  for (let parent = dirname(resolve(dir)); parent !== dirname(parent); parent = dirname(parent)) {
+    if ((statSync(parent).mode & 0o001) === 0) {
+      throw new Error(
+        `the postgres user cannot reach ${dir}: ${parent} is not searchable by others (chmod o+x ${parent}, or choose another data directory)`,
+      );
+    }
+  }
 }

@@ -1,3 +1,4 @@
+export { type CallbackQueryOptions, signedCallbackUrl } from './callback-url.js';
 export { type FailReply, failReply, GROUP_AFTER_SEND_MSG, OK_REPLY_TEXT } from './commands.js';
 export { type MessageIdentity, messageIdentity, messageKey } from './identity.js';
 export { formatIssues } from './issues.js';

@@ -1,13 +1,15 @@
 export {
+  type AppProcess,
+  type AppProcessOptions,
   exited,
   freePort,
   type PostgresService,
   type RedisService,
   type ServiceHandle,
   spawnOwned,
+  startAppProcess,
 } from '@imsync/local-services';
-export { type AppProcess, type AppProcessOptions, startAppProcess } from './app-process.js';
-export { type CallbackQueryOptions, signedCallbackUrl } from './callback.js';
+export { type CallbackQueryOptions, signedCallbackUrl } from '@imsync/protocol';
 export { createCaptureLogger } from './capture-logger.js';
 export { dockerAvailable } from './docker.js';
 export { messageKeyOf } from './messages.js';

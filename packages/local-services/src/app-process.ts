@@ -1,17 +1,12 @@
 import type { ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { exited, spawnOwned } from '@imsync/local-services';
-
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-
-const entries = {
-  receiver: { dir: 'apps/receiver', main: 'src/server.ts', built: 'dist/server.js', ready: 'receiver listening' },
-  worker: { dir: 'apps/worker', main: 'src/main.ts', built: 'dist/main.js', ready: 'worker started' },
-} as const;
+import { APPS, type AppName, appCommand } from './apps.js';
+import { exited, spawnOwned } from './child.js';
 
 export interface AppProcessOptions {
   /** Run the built app deployed in this directory (`scripts/deploy-app.sh`), as its image does. */
   deployedAt?: string;
+  /** Sees every line the process writes (stdout and stderr), as written. */
+  onOutput?: (line: string) => void;
 }
 
 export interface AppProcess {
@@ -30,16 +25,13 @@ export interface AppProcess {
  * it is ready.
  */
 export async function startAppProcess(
-  app: keyof typeof entries,
+  app: AppName,
   env: Record<string, string>,
   options: AppProcessOptions = {},
 ): Promise<AppProcess> {
-  const entry = entries[app];
-  const args = options.deployedAt
-    ? ['--enable-source-maps', entry.built]
-    : ['--import', 'tsx', '--conditions=@imsync/source', entry.main];
-  const child = spawnOwned(process.execPath, args, {
-    cwd: options.deployedAt ?? `${repoRoot}${entry.dir}`,
+  const { command, args, cwd } = appCommand(app, options.deployedAt);
+  const child = spawnOwned(command, args, {
+    cwd,
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -52,6 +44,7 @@ export async function startAppProcess(
     const parts = text.split('\n');
     partial = parts.pop() ?? '';
     for (const part of parts) {
+      options.onOutput?.(part);
       try {
         const line = JSON.parse(part) as Record<string, unknown>;
         lines.push(line);
@@ -64,7 +57,11 @@ export async function startAppProcess(
     }
   });
   child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString('utf8')).slice(-4000);
+    const text = chunk.toString('utf8');
+    stderr = (stderr + text).slice(-4000);
+    for (const line of text.split('\n').filter(Boolean)) {
+      options.onOutput?.(line);
+    }
   });
 
   const waitForLine: AppProcess['waitForLine'] = (match, timeoutMs = 30_000) => {
@@ -101,7 +98,7 @@ export async function startAppProcess(
     });
   };
 
-  await waitForLine((line) => line.msg === entry.ready);
+  await waitForLine((line) => line.msg === APPS[app].ready);
   return {
     child,
     lines,

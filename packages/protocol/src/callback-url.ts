@@ -1,4 +1,5 @@
-import { computeSign, GROUP_AFTER_SEND_MSG } from '@imsync/protocol';
+import { GROUP_AFTER_SEND_MSG } from './commands.js';
+import { computeSign } from './signature.js';
 
 export interface CallbackQueryOptions {
   sdkAppId: string;
@@ -10,7 +11,7 @@ export interface CallbackQueryOptions {
   optPlatform?: string;
 }
 
-/** The callback URL with the query the IM backend appends (spec §1). */
+/** The callback URL with the query the IM backend appends (spec §1): what the simulator and tests send. */
 export function signedCallbackUrl(base: string, options: CallbackQueryOptions): string {
   const url = new URL(base);
   url.searchParams.set('SdkAppid', options.sdkAppId);
