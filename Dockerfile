@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1.7
-# One image per app, from one build: `docker build --target receiver .` (or worker).
+# One image per app, from one build: `docker build --target receiver .` (or worker, dashboard).
 
 ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 
@@ -16,7 +16,8 @@ RUN --mount=type=cache,id=pnpm-store,target=/root/.local/share/pnpm/store \
     pnpm install --frozen-lockfile --offline \
  && pnpm build \
  && scripts/deploy-app.sh receiver /out/receiver \
- && scripts/deploy-app.sh worker /out/worker
+ && scripts/deploy-app.sh worker /out/worker \
+ && scripts/deploy-app.sh dashboard /out/dashboard
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
@@ -37,3 +38,10 @@ EXPOSE 9091
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.METRICS_PORT || 9091}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 CMD ["node", "--enable-source-maps", "dist/main.js"]
+
+FROM runtime AS dashboard
+COPY --from=build --chown=node:node /out/dashboard /app
+EXPOSE 3000
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT || 3000}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+CMD ["node", "--enable-source-maps", "dist/server.js"]

@@ -7,6 +7,7 @@ import { validate } from 'dockerfile-utils';
 import type * as v from 'valibot';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
+import { DashboardEnvSchema } from '../apps/dashboard/src/config.js';
 import { ReceiverEnvSchema } from '../apps/receiver/src/config.js';
 import { WorkerEnvSchema } from '../apps/worker/src/config.js';
 
@@ -35,12 +36,19 @@ const stages = [...dockerfile.matchAll(/^FROM\s+\S+\s+AS\s+(\S+)/gim)].map((m) =
 const apps = {
   receiver: { schema: ReceiverEnvSchema, manifest: 'apps/receiver/package.json' },
   worker: { schema: WorkerEnvSchema, manifest: 'apps/worker/package.json' },
+  dashboard: { schema: DashboardEnvSchema, manifest: 'apps/dashboard/package.json' },
 } as const;
 
 /** The files `pnpm build` writes for an app: one dist/<name>.js per entry in package.json. */
 function builtFiles(manifest: string): string[] {
   const entries = (JSON.parse(read(manifest)) as { imsync: { entries: string[] } }).imsync.entries;
   return entries.map((entry) => entry.replace(/^src\/(.*)\.ts$/, 'dist/$1.js'));
+}
+
+/** An env schema's variables; a piped schema (object plus cross-field checks) has the object first. */
+function entriesOf(schema: object): Record<string, v.GenericSchema> {
+  const object = 'entries' in schema ? schema : (schema as { pipe: object[] }).pipe[0];
+  return (object as { entries: Record<string, v.GenericSchema> }).entries;
 }
 
 /** The CMD of a Dockerfile stage, as an exec-form array. */
@@ -109,7 +117,7 @@ describe.each(Object.entries(apps))('%s', (name, app) => {
   });
 
   test('sets every variable the app requires, and only variables the app reads', () => {
-    const entries = app.schema.entries as Record<string, v.GenericSchema>;
+    const entries = entriesOf(app.schema);
     const required = Object.keys(entries).filter((key) => (entries[key] as { type: string }).type !== 'optional');
     const set = Object.keys(service.environment ?? {});
     expect(set.filter((key) => !(key in entries))).toEqual([]);

@@ -21,7 +21,8 @@ test('the local stack comes up, takes simulated callbacks into PostgreSQL, and s
   await chmod(dataDir, 0o755);
   onTestFinished(() => rm(dataDir, { recursive: true, force: true }));
   const port = String(await freePort());
-  const env = { PATH: process.env.PATH ?? '', IMSYNC_DATA_DIR: dataDir, PORT: port };
+  const dashboardPort = String(await freePort());
+  const env = { PATH: process.env.PATH ?? '', IMSYNC_DATA_DIR: dataDir, PORT: port, DASHBOARD_PORT: dashboardPort };
   const stack = spawnOwned(process.execPath, [...cli, 'stack', '--workers', '2'], { cwd: root, env });
   let output = '';
   await new Promise<void>((resolve, reject) => {
@@ -39,6 +40,7 @@ test('the local stack comes up, takes simulated callbacks into PostgreSQL, and s
   const databaseUrl = output.match(/PostgreSQL\s+(postgres:\/\/\S+)/)?.[1] ?? '';
   expect(databaseUrl).toMatch(/\/imsync$/);
   expect(output).toMatch(new RegExp(`callback URL\\s+http://127.0.0.1:${port}/im/callback`));
+  expect((await fetch(`http://127.0.0.1:${dashboardPort}/readyz`)).status).toBe(200);
 
   const { stdout } = await promisify(execFile)(
     process.execPath,

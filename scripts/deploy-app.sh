@@ -1,7 +1,7 @@
 #!/bin/sh
 # Writes one app, built, with only its production dependencies, into OUT_DIR: what its image runs.
 # The Dockerfile runs this, and so does the test that starts the built output, so the two cannot drift.
-#   scripts/deploy-app.sh <receiver|worker> <OUT_DIR>
+#   scripts/deploy-app.sh <receiver|worker|dashboard> <OUT_DIR>
 set -eu
 app="$1"
 out="$2"

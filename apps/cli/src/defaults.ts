@@ -7,6 +7,9 @@ export const LOCAL_DEFAULTS = {
   sdkAppId: '1600012345',
   token: 'imsync-demo-token',
   callbackPath: '/im/callback',
+  dashboardPort: 3000,
+  dashboardUser: 'admin',
+  dashboardPassword: 'imsync-demo-password',
 } as const;
 
 export function defaultCallbackUrl(env: NodeJS.ProcessEnv): string {

@@ -19,6 +19,9 @@ const HELP = `imsync stack (pnpm start): the whole pipeline on this machine, in 
 
   --workers N   worker processes (default 2)
 
+The dashboard listens on $DASHBOARD_PORT (default ${LOCAL_DEFAULTS.dashboardPort}), login $DASHBOARD_USER / $DASHBOARD_PASSWORD
+(demo values by default).
+
 Uses $REDIS_URL and $DATABASE_URL when set; otherwise starts private redis-server and postgres
 processes from PATH, with their data under .data/ ($IMSYNC_DATA_DIR). The receiver listens on
 $PORT (default ${LOCAL_DEFAULTS.port}) with $TIM_SDK_APP_ID / $TIM_CALLBACK_TOKEN (demo values by default).
@@ -117,6 +120,25 @@ export async function stack(argv: string[]): Promise<number> {
       workerPorts.push((await worker.waitForLine((line) => line.msg === 'worker started')).port);
     }
 
+    const dashboardPort = env.DASHBOARD_PORT ?? String(LOCAL_DEFAULTS.dashboardPort);
+    const dashboardUser = env.DASHBOARD_USER ?? LOCAL_DEFAULTS.dashboardUser;
+    const dashboardPassword = env.DASHBOARD_PASSWORD ?? LOCAL_DEFAULTS.dashboardPassword;
+    apps.push(
+      onExit('dashboard')(
+        await startAppProcess(
+          'dashboard',
+          {
+            ...common,
+            PORT: dashboardPort,
+            HOST: env.HOST ?? '127.0.0.1',
+            DASHBOARD_USER: dashboardUser,
+            DASHBOARD_PASSWORD: dashboardPassword,
+          },
+          { onOutput: printer('dashboard', workers + 1) },
+        ),
+      ),
+    );
+
     const callbackUrl = defaultCallbackUrl({ ...env, PORT: port });
     const base = callbackUrl.slice(0, callbackUrl.indexOf('/', 'http://'.length));
     say(`
@@ -125,6 +147,7 @@ imsync is running
                 SdkAppid ${sdkAppId}, token ${token}${token === LOCAL_DEFAULTS.token ? ' (demo values)' : ''}
   receiver      ${base}/readyz  ${base}/metrics
   workers       ${workers}: ${workerPorts.map((p) => `http://127.0.0.1:${p}/metrics`).join('  ')}
+  dashboard     http://127.0.0.1:${dashboardPort}/queues  (user ${dashboardUser}, password ${dashboardPassword}${dashboardPassword === LOCAL_DEFAULTS.dashboardPassword ? ', demo values' : ''})
   Redis         ${redisUrl}${env.REDIS_URL ? '' : `  (data in ${join(dataDir, 'redis')})`}
   PostgreSQL    ${databaseUrl}${env.DATABASE_URL ? '' : `  (data in ${join(dataDir, 'postgres')})`}
 

@@ -1,14 +1,16 @@
 import { serve } from '@hono/node-server';
-import { createRedis } from '@imsync/queue';
+import { createRedis, GROUP_MESSAGES_QUEUE, registerQueueMetrics } from '@imsync/queue';
 import {
   createLogger,
   createRegistry,
   createShutdown,
   loadConfigOrExit,
+  METRIC_PREFIX,
   onSignals,
   registerOpsRoutes,
 } from '@imsync/runtime';
 import { createPool, migrate, PostgresArchiveSink } from '@imsync/sinks';
+import { Queue } from 'bullmq';
 import { Hono } from 'hono';
 import { loadWorkerConfig } from './config.js';
 import { createRedisDedupe } from './dedupe.js';
@@ -32,6 +34,9 @@ const redis = createRedis(config.REDIS_URL, { role: 'worker', connectionName: 'i
 redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
 
 const registry = createRegistry({ service: 'worker' });
+const metricsQueue = new Queue(GROUP_MESSAGES_QUEUE, { connection: redis, prefix: config.QUEUE_PREFIX });
+metricsQueue.on('error', () => {});
+registerQueueMetrics(registry, METRIC_PREFIX, [metricsQueue]);
 const sink = new PostgresArchiveSink({ pool });
 const worker = createGroupMessageWorker({
   connection: redis,
@@ -70,6 +75,7 @@ const shutdown = createShutdown({
       },
     },
     { name: 'sink', run: () => sink.close() },
+    { name: 'metrics queue', run: () => metricsQueue.close() },
     { name: 'postgres', run: () => pool.end() },
     { name: 'redis', run: () => redis.quit() },
     { name: 'ops server', run: () => new Promise<void>((resolve) => server.close(() => resolve())) },

@@ -7,6 +7,7 @@ export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const APPS = {
   receiver: { dir: 'apps/receiver', main: 'src/server.ts', built: 'dist/server.js', ready: 'receiver listening' },
   worker: { dir: 'apps/worker', main: 'src/main.ts', built: 'dist/main.js', ready: 'worker started' },
+  dashboard: { dir: 'apps/dashboard', main: 'src/server.ts', built: 'dist/server.js', ready: 'dashboard listening' },
 } as const;
 
 export type AppName = keyof typeof APPS;

@@ -1,5 +1,6 @@
 export { type GroupMessageJobData, GroupMessageJobDataSchema } from './job.js';
-export { DEFAULT_QUEUE_PREFIX, dedupeMarkerKey, GROUP_MESSAGE_JOB, GROUP_MESSAGES_QUEUE } from './names.js';
+export { registerQueueMetrics } from './metrics.js';
+export { ALL_QUEUES, DEFAULT_QUEUE_PREFIX, dedupeMarkerKey, GROUP_MESSAGE_JOB, GROUP_MESSAGES_QUEUE } from './names.js';
 export {
   createGroupMessageProducer,
   type GroupMessageProducer,

@@ -11,3 +11,6 @@ export const GROUP_MESSAGE_JOB = 'group-message';
 export function dedupeMarkerKey(prefix: string, messageKey: string): string {
   return `${prefix}:dedupe:${messageKey}`;
 }
+
+/** Every queue imsync runs, for the dashboard and the queue metrics. */
+export const ALL_QUEUES = [GROUP_MESSAGES_QUEUE] as const;
