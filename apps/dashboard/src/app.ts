@@ -5,11 +5,14 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import { type Logger, registerOpsRoutes } from '@imsync/runtime';
 import type { Queue } from 'bullmq';
 import { Hono } from 'hono';
+import { timeout } from 'hono/timeout';
 import type { Registry } from 'prom-client';
 import { type Auth, sameOriginOnly } from './auth.js';
 import { loginPage } from './login-page.js';
 
 export const BOARD_PATH = '/queues';
+
+const LOOPBACK_HOST = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
 
 export interface DashboardDeps {
   queues: readonly Queue[];
@@ -43,6 +46,15 @@ export function createDashboardApp(deps: DashboardDeps): Hono {
     }
   });
   app.use(sameOriginOnly());
+  if (!auth) {
+    // Without a login, only a browser on this machine may talk to us: a page elsewhere could
+    // otherwise point its own host name at 127.0.0.1 (DNS rebinding) and read the queues.
+    app.use(async (c, next) =>
+      LOOPBACK_HOST.test(c.req.header('host') ?? '') ? next() : c.json({ error: 'local-only dashboard' }, 421),
+    );
+  }
+  // bull-board's calls wait on Redis; while Redis is away, answer instead of hanging.
+  app.use(`${BOARD_PATH}/api/*`, timeout(5000));
 
   registerOpsRoutes(app, { registry: deps.registry, isAccepting: deps.isAccepting, checks: { redis: deps.ping } });
   app.get('/', (c) => c.redirect(BOARD_PATH));
@@ -94,7 +106,22 @@ export function createDashboardApp(deps: DashboardDeps): Hono {
   return app;
 }
 
-/** Only paths on this site: an open redirect after login would send users anywhere. */
+const HERE = 'http://dashboard.invalid';
+
+/**
+ * Only paths on this site: an open redirect after login would send users anywhere. Resolved the way
+ * a browser would (so `/\evil.example` and friends count as other sites) and kept if it stays here.
+ */
 function safeNext(next: string | undefined): string {
-  return next?.startsWith('/') && !next.startsWith('//') ? next : BOARD_PATH;
+  if (!next) {
+    return BOARD_PATH;
+  }
+  try {
+    const url = new URL(next, HERE);
+    return url.origin === HERE && next.startsWith('/') && !/[\\\u0000-\u001f]/.test(next)
+      ? `${url.pathname}${url.search}${url.hash}`
+      : BOARD_PATH;
+  } catch {
+    return BOARD_PATH;
+  }
 }

@@ -40,7 +40,8 @@ export function createAuth(credentials: Credentials, secret = randomBytes(32).to
       await setSignedCookie(c, SESSION_COOKIE, String(expires), secret, {
         httpOnly: true,
         sameSite: 'Strict',
-        secure: new URL(c.req.url).protocol === 'https:',
+        // Behind a TLS-terminating proxy the request we see is plain HTTP; the proxy says so.
+        secure: new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https',
         path: '/',
         maxAge: SESSION_SECONDS,
       });

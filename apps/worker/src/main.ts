@@ -38,7 +38,7 @@ const metricsQueue = new Queue(GROUP_MESSAGES_QUEUE, { connection: redis, prefix
 metricsQueue.on('error', () => {});
 registerQueueMetrics(registry, METRIC_PREFIX, [metricsQueue]);
 const sink = new PostgresArchiveSink({ pool });
-const worker = createGroupMessageWorker({
+const groupMessages = createGroupMessageWorker({
   connection: redis,
   prefix: config.QUEUE_PREFIX,
   concurrency: config.WORKER_CONCURRENCY,
@@ -71,7 +71,7 @@ const shutdown = createShutdown({
       name: 'worker',
       run: () => {
         accepting = false;
-        return worker.close();
+        return groupMessages.close();
       },
     },
     { name: 'sink', run: () => sink.close() },

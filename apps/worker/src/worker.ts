@@ -22,17 +22,39 @@ export interface GroupMessageWorkerOptions extends GroupMessageDeps {
   metrics: WorkerMetrics;
   /** Tests start the worker themselves. */
   autorun?: boolean;
+  /** After the last job in progress finished, how long close() still waits for BullMQ (ms). */
+  closeGraceMs?: number;
 }
 
 type GroupMessageJob = Job<GroupMessageJobData, StoreOutcome, typeof GROUP_MESSAGE_JOB>;
 
-/** A BullMQ worker on the group-message queue, logging and measuring one line per try. */
 export type GroupMessageWorker = Worker<GroupMessageJobData, StoreOutcome, typeof GROUP_MESSAGE_JOB>;
 
-export function createGroupMessageWorker(options: GroupMessageWorkerOptions): GroupMessageWorker {
+export interface GroupMessageWorkerHandle {
+  readonly worker: GroupMessageWorker;
+  /**
+   * Stops taking jobs and resolves once the jobs in progress are done. BullMQ's own close() can
+   * hang for good when Redis restarted moments before (taskforcesh/bullmq#4656), so it is not
+   * waited for beyond `closeGraceMs` after the last job finished.
+   */
+  close(): Promise<void>;
+}
+
+/** A BullMQ worker on the group-message queue, logging and measuring one line per try. */
+export function createGroupMessageWorker(options: GroupMessageWorkerOptions): GroupMessageWorkerHandle {
   const { logger, metrics } = options;
+  const inFlight = new InFlight();
 
   const processor = async (job: GroupMessageJob): Promise<StoreOutcome> => {
+    inFlight.start();
+    try {
+      return await processOne(job);
+    } finally {
+      inFlight.end();
+    }
+  };
+
+  const processOne = async (job: GroupMessageJob): Promise<StoreOutcome> => {
     const started = performance.now();
     const log = (outcome: string, extra: Record<string, unknown> = {}) => {
       const seconds = (performance.now() - started) / 1000;
@@ -47,7 +69,10 @@ export function createGroupMessageWorker(options: GroupMessageWorkerOptions): Gr
       };
     };
     try {
-      const outcome = await processGroupMessage(job.data, options);
+      const outcome = await processGroupMessage(job.data, {
+        ...options,
+        onSinkError: () => metrics.sinkErrors.inc({ sink: options.sink.name }),
+      });
       metrics.jobsProcessed.inc({ outcome });
       logger.info(log(outcome), 'job done');
       return outcome;
@@ -55,9 +80,6 @@ export function createGroupMessageWorker(options: GroupMessageWorkerOptions): Gr
       const final = error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       const outcome = final ? 'failed' : 'retried';
       metrics.jobsProcessed.inc({ outcome });
-      if (!(error instanceof UnrecoverableError)) {
-        metrics.sinkErrors.inc({ sink: options.sink.name });
-      }
       logger[final ? 'error' : 'warn'](log(outcome, { err: error }), final ? 'job failed' : 'job will retry');
       throw error;
     }
@@ -79,5 +101,37 @@ export function createGroupMessageWorker(options: GroupMessageWorkerOptions): Gr
   );
   // Without an error listener a lost connection would crash the process; it reconnects by itself.
   worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
-  return worker;
+  const graceMs = options.closeGraceMs ?? 2000;
+  return {
+    worker,
+    async close() {
+      const closed = worker.close();
+      closed.catch((error: unknown) => logger.warn({ err: error }, 'worker close failed'));
+      const drained = inFlight.idle().then(() => new Promise((resolve) => setTimeout(resolve, graceMs).unref()));
+      await Promise.race([closed, drained]);
+    },
+  };
+}
+
+/** Counts the jobs this process is working on, and tells when there are none. */
+class InFlight {
+  private count = 0;
+  private waiters: (() => void)[] = [];
+
+  start(): void {
+    this.count++;
+  }
+
+  end(): void {
+    this.count--;
+    if (this.count === 0) {
+      for (const resolve of this.waiters.splice(0)) {
+        resolve();
+      }
+    }
+  }
+
+  idle(): Promise<void> {
+    return this.count === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+  }
 }

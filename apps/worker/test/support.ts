@@ -19,6 +19,8 @@ export const SDK_APP_ID = '1600012345';
 
 export interface TestWorker {
   worker: GroupMessageWorker;
+  /** What the process calls on SIGTERM: stop taking jobs, let the ones in progress finish. */
+  stopWorker(): Promise<void>;
   /** The producer side of the same queue, to add jobs and inspect their state. */
   queue: Queue<GroupMessageJobData>;
   pool: pg.Pool;
@@ -47,7 +49,7 @@ export async function buildWorker(
   connection.on('error', () => {});
   const { logger, lines: logLines } = createCaptureLogger('test-worker');
   const registry = createRegistry();
-  const worker = createGroupMessageWorker({
+  const { worker, close: stopWorker } = createGroupMessageWorker({
     connection,
     prefix,
     concurrency: 20,
@@ -63,13 +65,14 @@ export async function buildWorker(
   const queue = new Queue<GroupMessageJobData>(GROUP_MESSAGES_QUEUE, { connection: queueConnection, prefix });
   return {
     worker,
+    stopWorker,
     queue,
     pool,
     registry,
     logLines,
     jobOptions: (attempts) => groupMessageJobOptions({ attempts, baseDelayMs: 20 }, DEFAULT_RETENTION_POLICY),
     async close() {
-      await worker.close();
+      await stopWorker();
       await queue.close();
       await pool.end();
       connection.disconnect();

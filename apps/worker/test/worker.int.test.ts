@@ -79,8 +79,8 @@ test('a job that used up its tries stays failed, and a retry from the failed set
   expect(await rowCount(pool)).toBe(1);
 });
 
-test('close() waits for the job in progress to reach PostgreSQL', async ({
-  worker: { queue, pool, worker, jobOptions },
+test('stopping waits for the job in progress to reach PostgreSQL', async ({
+  worker: { queue, pool, worker, stopWorker, jobOptions },
 }) => {
   const blocker = await pool.connect();
   // Hold a lock the insert needs, so the job is caught mid-write when close() is called.
@@ -93,7 +93,7 @@ test('close() waits for the job in progress to reach PostgreSQL', async ({
   });
   await active;
   let closed = false;
-  const closing = worker.close().then(() => {
+  const closing = stopWorker().then(() => {
     closed = true;
   });
   // The insert is waiting on the lock; a close that did not wait would already have resolved.
@@ -109,4 +109,18 @@ test('close() waits for the job in progress to reach PostgreSQL', async ({
   await closing;
   expect(await rowCount(pool)).toBe(1);
   expect(await queue.getJobState('in-flight')).toBe('completed');
+});
+
+test('stopping right after Redis came back does not hang (BullMQ close() alone can)', async ({
+  redis,
+  worker: { worker, stopWorker },
+}) => {
+  await worker.waitUntilReady();
+  await redis.stop('graceful');
+  await redis.start();
+  const outcome = await Promise.race([
+    stopWorker().then(() => 'stopped'),
+    new Promise((resolve) => setTimeout(resolve, 20_000, 'hung')),
+  ]);
+  expect(outcome).toBe('stopped');
 });

@@ -16,7 +16,10 @@ export function registerQueueMetrics(registry: Registry, prefix: string, queues:
     registers: [registry],
     async collect() {
       for (const queue of queues) {
-        const counts = await queue.getJobCounts(...STATES);
+        const counts = await answered(queue.getJobCounts(...STATES));
+        if (!counts) {
+          continue;
+        }
         for (const state of STATES) {
           this.set({ queue: queue.name, state }, counts[state] ?? 0);
         }
@@ -30,7 +33,10 @@ export function registerQueueMetrics(registry: Registry, prefix: string, queues:
     registers: [registry],
     async collect() {
       for (const queue of queues) {
-        this.set({ queue: queue.name }, (await queue.isPaused()) ? 1 : 0);
+        const paused = await answered(queue.isPaused());
+        if (paused !== undefined) {
+          this.set({ queue: queue.name }, paused ? 1 : 0);
+        }
       }
     },
   });
@@ -41,9 +47,29 @@ export function registerQueueMetrics(registry: Registry, prefix: string, queues:
     registers: [registry],
     async collect() {
       for (const queue of queues) {
-        const [oldest] = await queue.getJobs(['wait'], 0, 0, true);
+        const jobs = await answered(queue.getJobs(['wait'], 0, 0, true));
+        if (!jobs) {
+          continue;
+        }
+        const [oldest] = jobs;
         this.set({ queue: queue.name }, oldest ? Math.max(0, (Date.now() - oldest.timestamp) / 1000) : 0);
       }
     },
   });
+}
+
+/**
+ * The value, or undefined when Redis does not answer within a second: a scrape while Redis is away
+ * must still return (the gauges keep their last values) instead of hanging until it is back.
+ */
+async function answered<T>(promise: Promise<T>): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), 1000);
+  });
+  try {
+    return await Promise.race([promise.catch(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -15,6 +15,8 @@ import type { DedupeStore } from '../dedupe.js';
 export interface GroupMessageDeps {
   sink: Sink;
   dedupe: DedupeStore;
+  /** Told of every error the sink raised (not of Redis or validation errors). */
+  onSinkError?: (error: unknown) => void;
 }
 
 /**
@@ -46,6 +48,7 @@ export async function processGroupMessage(data: unknown, deps: GroupMessageDeps)
   try {
     outcome = await deps.sink.store({ identity, message: parsed.output, body, receivedAt: new Date(receivedAt) });
   } catch (error) {
+    deps.onSinkError?.(error);
     if (error instanceof PermanentSinkError) {
       throw new UnrecoverableError(error.message);
     }
