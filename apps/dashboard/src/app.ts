@@ -118,6 +118,7 @@ function safeNext(next: string | undefined): string {
   }
   try {
     const url = new URL(next, HERE);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused here.
     return url.origin === HERE && next.startsWith('/') && !/[\\\u0000-\u001f]/.test(next)
       ? `${url.pathname}${url.search}${url.hash}`
       : BOARD_PATH;
