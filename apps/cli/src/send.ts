@@ -107,10 +107,9 @@ export async function send(argv: string[]): Promise<number> {
         )
       : undefined;
   if (values.json) {
-    const { acknowledgedMessages, ...rest } = summary;
-    process.stdout.write(
-      `${JSON.stringify({ url, ...rest, acknowledgedMessages: acknowledgedMessages.length, verification })}\n`,
-    );
+    const { acknowledgedMessages, sentMessages, ...rest } = summary;
+    const counts = { acknowledgedMessages: acknowledgedMessages.length, sentMessages: sentMessages.length };
+    process.stdout.write(`${JSON.stringify({ url, ...rest, ...counts, verification })}\n`);
   } else {
     process.stdout.write(formatSummary(url, summary, verification));
   }

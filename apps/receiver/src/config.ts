@@ -24,6 +24,10 @@ export const ReceiverEnvSchema = v.object({
     v.pipe(v.string(), v.regex(/^[\w.-]+$/, 'letters, digits, _ . - only')),
     DEFAULT_QUEUE_PREFIX,
   ),
+  /** A client that has not sent its request headers after this long is disconnected (slowloris). */
+  HTTP_HEADERS_TIMEOUT_MS: intVar(5000, 100, 120_000),
+  /** A client that has not sent its whole request after this long is disconnected. */
+  HTTP_REQUEST_TIMEOUT_MS: intVar(15_000, 100, 600_000),
   /** Time for in-flight requests to finish on SIGTERM before the process exits anyway. */
   SHUTDOWN_TIMEOUT_MS: intVar(10_000, 100, 600_000),
   LOG_LEVEL: LogLevelVar,

@@ -6,6 +6,8 @@ type FetchHandler = Parameters<typeof serve>[0]['fetch'];
 export interface HttpServerOptions {
   hostname: string;
   port: number;
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
 }
 
 /**
@@ -21,8 +23,8 @@ export function startHttpServer(app: { fetch: FetchHandler }, options: HttpServe
     ) as Server;
     server.once('error', reject);
     // Tencent gives up after 2 s; a client much slower than that is not Tencent and must not hold a socket.
-    server.headersTimeout = 5000;
-    server.requestTimeout = 15_000;
+    server.headersTimeout = options.headersTimeoutMs ?? 5000;
+    server.requestTimeout = options.requestTimeoutMs ?? 15_000;
     server.keepAliveTimeout = 65_000;
   });
 }

@@ -38,7 +38,12 @@ const app = createApp({
   isAccepting: () => accepting,
 });
 
-const server = await startHttpServer(app, { hostname: config.HOST, port: config.PORT });
+const server = await startHttpServer(app, {
+  hostname: config.HOST,
+  port: config.PORT,
+  headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
+  requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+});
 logger.info(
   { host: config.HOST, port: (server.address() as AddressInfo).port, path: config.CALLBACK_PATH },
   'receiver listening',

@@ -21,6 +21,8 @@ export const WorkerEnvSchema = v.object({
   RETRY_MAX_DELAY_MS: intVar(DEFAULT_RETRY_POLICY.maxDelayMs, 10, 24 * 3600 * 1000),
   /** A job whose worker stops renewing its lock this long is taken over by another worker. */
   JOB_LOCK_MS: intVar(30_000, 1000, 600_000),
+  /** How often a worker looks for jobs whose worker died (their lock expired) and takes them back. */
+  STALLED_CHECK_MS: intVar(30_000, 500, 600_000),
   PG_POOL_MAX: intVar(10, 1, 100),
   /** Time for in-flight jobs to finish on SIGTERM before the process exits anyway. */
   SHUTDOWN_TIMEOUT_MS: intVar(30_000, 100, 600_000),

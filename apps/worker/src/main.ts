@@ -44,6 +44,7 @@ const groupMessages = createGroupMessageWorker({
   concurrency: config.WORKER_CONCURRENCY,
   maxRetryDelayMs: config.RETRY_MAX_DELAY_MS,
   lockDurationMs: config.JOB_LOCK_MS,
+  stalledIntervalMs: config.STALLED_CHECK_MS,
   sink,
   dedupe: createRedisDedupe(redis, config.QUEUE_PREFIX, config.DEDUPE_TTL_SECONDS),
   logger,

@@ -49,8 +49,10 @@ export interface LoadSummary {
   lateSends: number;
   latency: LatencySummary;
   elapsedMs: number;
-  /** Messages (not sends) that got at least one 200, keyed by body. */
+  /** Messages (not sends) that got at least one 200. */
   acknowledgedMessages: GeneratedMessage[];
+  /** Every message sent at least once, answered or not. */
+  sentMessages: GeneratedMessage[];
 }
 
 /**
@@ -77,6 +79,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     latency: summarizeLatencies([]),
     elapsedMs: 0,
     acknowledgedMessages: [],
+    sentMessages: [],
   };
   const signer = createSigner(options);
   let inFlight = 0;
@@ -142,6 +145,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
   summary.elapsedMs = performance.now() - started;
   summary.latency = summarizeLatencies(latencies);
   summary.acknowledgedMessages = [...acknowledged];
+  summary.sentMessages = sent;
   return summary;
 }
 
