@@ -1,0 +1,239 @@
+import { GROUP_MESSAGES_QUEUE } from '@imsync/queue';
+import { checkStored, type GeneratedMessage, type LoadSummary, runLoad } from '@imsync/simulator';
+import {
+  type AppProcess,
+  freePort,
+  type PostgresService,
+  type RedisService,
+  startAppProcess,
+  startPostgres,
+  startRedis,
+} from '@imsync/testing';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+
+// Runs one fault scenario against real processes: Redis, PostgreSQL, a receiver and workers, with
+// a steady stream of signed callbacks from the simulator, then counts what reached the archive.
+
+export const SDK_APP_ID = '1600012345';
+const TOKEN = 'reliability-token';
+
+/** Short locks, stall checks and retries, so recoveries take seconds (the mechanisms are the same). */
+const FAST_RECOVERY = {
+  worker: { JOB_LOCK_MS: '2000', STALLED_CHECK_MS: '1000', RETRY_MAX_DELAY_MS: '2000', WORKER_CONCURRENCY: '50' },
+  receiver: { JOB_ATTEMPTS: '40', JOB_BACKOFF_MS: '100' },
+};
+
+export interface ScenarioContext {
+  redis: RedisService;
+  postgres: PostgresService;
+  databaseUrl: string;
+  receiver: AppProcess;
+  workers: AppProcess[];
+  /** A handle on the queue, for faults that need one and for the final counts. */
+  queue: Queue;
+  startReceiver(): Promise<AppProcess>;
+  startWorker(): Promise<AppProcess>;
+  /** Sends so far, and the messages acknowledged so far. */
+  progress(): { sends: number; acknowledged: readonly GeneratedMessage[]; lastOk: number };
+  /** Resolves once `sends` sends have been made. */
+  afterSends(sends: number): Promise<void>;
+  /** Resolves with the time of the first 200 after `since` (ms since the epoch). */
+  firstOkAfter(since: number): Promise<number>;
+  /** Resolves once every message in `messages` is in the archive. */
+  allStored(messages: readonly GeneratedMessage[], timeoutMs?: number): Promise<void>;
+}
+
+export interface Scenario {
+  id: string;
+  title: string;
+  workers?: number;
+  appendfsync?: 'everysec' | 'always';
+  count?: number;
+  rate?: number;
+  duplicates?: number;
+  /** Runs alongside the load; resolves with how long the pipeline took to recover (ms) and a note. */
+  fault(ctx: ScenarioContext): Promise<{ recoveryMs: number; note?: string }>;
+  /** After the load: anything an operator would do (e.g. retry the failed set). */
+  after?(ctx: ScenarioContext, load: LoadSummary): Promise<{ recoveryMs?: number; note?: string } | undefined>;
+}
+
+export interface ScenarioResult {
+  id: string;
+  title: string;
+  /** Requests made, repeats included. */
+  sends: number;
+  /** Distinct messages sent. */
+  messages: number;
+  acknowledged: number;
+  acknowledgedMessages: number;
+  /** 4xx answers. */
+  rejected: number;
+  /** 5xx answers and requests without an answer. */
+  failed: number;
+  stored: number;
+  /** Rows beyond one per message. */
+  duplicatesStored: number;
+  /** Acknowledged messages not in the archive. */
+  lost: number;
+  /** Rows for messages that were never sent. */
+  phantoms: number;
+  failedJobs: number;
+  /** The slowest answer that was not a 200, ms (Tencent gives up after 2000). */
+  slowestRefusalMs: number;
+  recoveryMs: number;
+  note: string;
+  elapsedMs: number;
+}
+
+export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
+  const started = performance.now();
+  const redis = await startRedis({ appendfsync: scenario.appendfsync ?? 'everysec' });
+  const postgres = await startPostgres();
+  const databaseUrl = await postgres.createDatabase();
+  const port = await freePort();
+  const processes: AppProcess[] = [];
+  const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+  connection.on('error', () => {});
+  const queue = new Queue(GROUP_MESSAGES_QUEUE, { connection, prefix: 'imsync' });
+  queue.on('error', () => {});
+
+  const startReceiver = async () => {
+    const receiver = await startAppProcess('receiver', {
+      REDIS_URL: redis.url,
+      TIM_SDK_APP_ID: SDK_APP_ID,
+      TIM_CALLBACK_TOKEN: TOKEN,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+
+      ...FAST_RECOVERY.receiver,
+    });
+    processes.push(receiver);
+    ctx.receiver = receiver;
+    return receiver;
+  };
+  const startWorker = async () => {
+    const worker = await startAppProcess('worker', {
+      REDIS_URL: redis.url,
+      DATABASE_URL: databaseUrl,
+      METRICS_PORT: '0',
+
+      ...FAST_RECOVERY.worker,
+    });
+    processes.push(worker);
+    return worker;
+  };
+
+  let sends = 0;
+  const acknowledged: GeneratedMessage[] = [];
+  const okTimes: number[] = [];
+  const sendWaiters: { sends: number; resolve: () => void }[] = [];
+  let slowestRefusalMs = 0;
+
+  const ctx: ScenarioContext = {
+    redis,
+    postgres,
+    databaseUrl,
+    receiver: undefined as unknown as AppProcess,
+    workers: [],
+    queue,
+    startReceiver,
+    startWorker,
+    progress: () => ({ sends, acknowledged, lastOk: okTimes.at(-1) ?? 0 }),
+    afterSends: (target) =>
+      sends >= target ? Promise.resolve() : new Promise((resolve) => sendWaiters.push({ sends: target, resolve })),
+    firstOkAfter: async (since) => {
+      for (;;) {
+        const ok = okTimes.find((time) => time > since);
+        if (ok !== undefined) {
+          return ok;
+        }
+        await sleep(5);
+      }
+    },
+    allStored: async (messages, timeoutMs = 60_000) => {
+      const deadline = Date.now() + timeoutMs;
+      while ((await checkStored(databaseUrl, SDK_APP_ID, messages)).missing > 0) {
+        if (Date.now() > deadline) {
+          throw new Error(`not all ${messages.length} messages stored within ${timeoutMs} ms`);
+        }
+        await sleep(100);
+      }
+    },
+  };
+
+  try {
+    await startReceiver();
+    for (let i = 0; i < (scenario.workers ?? 1); i++) {
+      ctx.workers.push(await startWorker());
+    }
+    const load = runLoad({
+      url: `http://127.0.0.1:${port}/im/callback`,
+      sdkAppId: SDK_APP_ID,
+      token: TOKEN,
+      count: scenario.count ?? 2000,
+      rate: scenario.rate ?? 400,
+      concurrency: 64,
+      duplicateRatio: scenario.duplicates ?? 0.1,
+      seed: hash(scenario.id),
+      timeoutMs: 5000,
+      onResult: (result) => {
+        sends++;
+        if (result.status === 200) {
+          acknowledged.push(result.message);
+          okTimes.push(Date.now());
+        } else {
+          slowestRefusalMs = Math.max(slowestRefusalMs, result.latencyMs);
+        }
+        for (const waiter of sendWaiters.filter((w) => sends >= w.sends)) {
+          sendWaiters.splice(sendWaiters.indexOf(waiter), 1);
+          waiter.resolve();
+        }
+      },
+    });
+    const [summary, fault] = await Promise.all([load, scenario.fault(ctx)]);
+    const after = await scenario.after?.(ctx, summary);
+
+    // Everything the receiver acknowledged must land; give the workers time to drain the backlog.
+    await ctx.allStored(summary.acknowledgedMessages, 120_000).catch(() => {});
+    const ackedCheck = await checkStored(databaseUrl, SDK_APP_ID, summary.acknowledgedMessages);
+    const sentCheck = await checkStored(databaseUrl, SDK_APP_ID, summary.sentMessages);
+    const rejected = Object.values(summary.rejected).reduce((sum, n) => sum + n, 0);
+    return {
+      id: scenario.id,
+      title: scenario.title,
+      sends: summary.sent,
+      messages: summary.sentMessages.length,
+      acknowledged: summary.acknowledged,
+      acknowledgedMessages: summary.acknowledgedMessages.length,
+      rejected,
+      failed: summary.failed,
+      stored: sentCheck.stored,
+      duplicatesStored: sentCheck.duplicateRows,
+      lost: ackedCheck.missing,
+      phantoms: sentCheck.totalRows - sentCheck.stored - sentCheck.duplicateRows,
+      failedJobs: await queue.getFailedCount(),
+      slowestRefusalMs: Math.round(slowestRefusalMs),
+      recoveryMs: Math.round(after?.recoveryMs ?? fault.recoveryMs),
+      note: [fault.note, after?.note].filter(Boolean).join('; '),
+      elapsedMs: Math.round(performance.now() - started),
+    };
+  } finally {
+    await Promise.all(processes.map((p) => p.stop('SIGKILL')));
+    await queue.close().catch(() => {});
+    connection.disconnect();
+    await Promise.all([redis.dispose(), postgres.dispose()]);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function hash(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) {
+    h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  }
+  return h >>> 0;
+}

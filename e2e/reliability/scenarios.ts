@@ -1,0 +1,158 @@
+import { GROUP_MESSAGE_JOB } from '@imsync/queue';
+import type { GeneratedMessage } from '@imsync/simulator';
+import pg from 'pg';
+import { type Scenario, type ScenarioContext, SDK_APP_ID, sleep } from './harness.js';
+
+// The fault scenarios of RELIABILITY.md. Each injects its fault a little into the load, while
+// callbacks keep coming, and says how long the pipeline took to recover.
+
+/** Waits until the receiver answers 200 again after `since`, and returns the time that took. */
+async function untilAccepting(ctx: ScenarioContext, since: number): Promise<number> {
+  return (await ctx.firstOkAfter(since)) - since;
+}
+
+export const SCENARIOS: Scenario[] = [
+  {
+    id: 'worker-sigkill',
+    title: 'A worker is killed (SIGKILL) mid-stream and restarted',
+    async fault(ctx) {
+      await ctx.afterSends(600);
+      const worker = ctx.workers[0];
+      const before = [...ctx.progress().acknowledged];
+      await worker?.stop('SIGKILL');
+      const killedAt = Date.now();
+      await sleep(1000);
+      ctx.workers = [await ctx.startWorker()];
+      // Recovered once everything accepted before the kill, its active jobs included, is stored.
+      await ctx.allStored(before);
+      return { recoveryMs: Date.now() - killedAt, note: 'kill → all messages accepted before it stored' };
+    },
+  },
+  {
+    id: 'redis-sigterm',
+    title: 'Redis is stopped (SIGTERM) for 3 s and started again',
+    async fault(ctx) {
+      await ctx.afterSends(600);
+      await ctx.redis.stop('graceful');
+      await sleep(3000);
+      await ctx.redis.start();
+      const back = Date.now();
+      return { recoveryMs: await untilAccepting(ctx, back), note: 'Redis back → first 200' };
+    },
+  },
+  {
+    id: 'redis-sigkill',
+    title: 'Redis is killed (SIGKILL, AOF everysec) for 3 s and started again',
+    appendfsync: 'everysec',
+    async fault(ctx) {
+      await ctx.afterSends(600);
+      await ctx.redis.stop('crash');
+      await sleep(3000);
+      await ctx.redis.start();
+      const back = Date.now();
+      return { recoveryMs: await untilAccepting(ctx, back), note: 'Redis back → first 200' };
+    },
+  },
+  {
+    id: 'postgres-outage',
+    title: 'PostgreSQL is stopped for 6 s (many retries) and started again',
+    async fault(ctx) {
+      await ctx.afterSends(400);
+      await ctx.postgres.stop('graceful');
+      await sleep(6000);
+      await ctx.postgres.start();
+      const back = Date.now();
+      await ctx.allStored([...ctx.progress().acknowledged]);
+      return { recoveryMs: Date.now() - back, note: 'PostgreSQL back → backlog stored' };
+    },
+  },
+  {
+    id: 'receiver-sigterm',
+    title: 'The receiver gets SIGTERM under load and is started again',
+    async fault(ctx) {
+      await ctx.afterSends(800);
+      const code = await ctx.receiver.stop('SIGTERM');
+      if (code !== 0) {
+        throw new Error(`receiver exited with ${code} on SIGTERM`);
+      }
+      const stopped = Date.now();
+      await sleep(500);
+      await ctx.startReceiver();
+      return { recoveryMs: await untilAccepting(ctx, stopped), note: 'exit → first 200 of the new receiver' };
+    },
+  },
+  {
+    id: 'concurrent-duplicates',
+    title: 'Two workers take copies of the same messages at the same time',
+    workers: 2,
+    duplicates: 0.5,
+    async fault(ctx) {
+      // Re-deliveries after the first job was removed arrive under new job ids: add two more
+      // copies of every message accepted so far, interleaved, for the two workers to race on.
+      await ctx.afterSends(1500);
+      const started = Date.now();
+      const accepted = [...ctx.progress().acknowledged];
+      const copies = accepted.flatMap((message, i) =>
+        [1, 2].map((copy) => ({
+          name: GROUP_MESSAGE_JOB,
+          data: { sdkAppId: SDK_APP_ID, body: message.body, receivedAt: Date.now() },
+          opts: { jobId: `copy-${copy}-${i}`, attempts: 5 },
+        })),
+      );
+      await ctx.queue.addBulk(copies);
+      await waitUntilDrained(ctx);
+      return { recoveryMs: Date.now() - started, note: `${copies.length} extra copies → all processed` };
+    },
+  },
+  {
+    id: 'permanent-error',
+    title: 'Messages the archive refuses fail for good, then are retried from the failed set',
+    async fault(ctx) {
+      // A rule PostgreSQL enforces and the message schema does not: about one message in 50 is refused.
+      await withDb(ctx, (db) =>
+        db.query('ALTER TABLE group_messages ADD CONSTRAINT refuse_some CHECK (random % 50 <> 0)'),
+      );
+      return { recoveryMs: 0 };
+    },
+    async after(ctx, load) {
+      const refused = load.acknowledgedMessages.filter((m: GeneratedMessage) => m.identity.random % 50 === 0);
+      await waitUntilDrained(ctx);
+      const failed = await ctx.queue.getFailed(0, -1);
+      const retried = failed.filter((job) => job.attemptsMade > 1).length;
+      if (failed.length !== refused.length || retried > 0) {
+        throw new Error(
+          `expected ${refused.length} jobs failed after one try; got ${failed.length} (${retried} retried)`,
+        );
+      }
+      // The cause is fixed; the operator retries the failed set.
+      await withDb(ctx, (db) => db.query('ALTER TABLE group_messages DROP CONSTRAINT refuse_some'));
+      const started = Date.now();
+      await ctx.queue.retryJobs({ state: 'failed' });
+      await ctx.allStored(load.acknowledgedMessages);
+      return {
+        recoveryMs: Date.now() - started,
+        note: `${failed.length} failed after 1 try each → retried from the failed set → stored`,
+      };
+    },
+  },
+];
+
+async function waitUntilDrained(ctx: ScenarioContext): Promise<void> {
+  for (;;) {
+    const counts = await ctx.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+    if (Object.values(counts).every((n) => n === 0)) {
+      return;
+    }
+    await sleep(100);
+  }
+}
+
+async function withDb<T>(ctx: ScenarioContext, run: (db: pg.Client) => Promise<T>): Promise<T> {
+  const db = new pg.Client({ connectionString: ctx.databaseUrl });
+  await db.connect();
+  try {
+    return await run(db);
+  } finally {
+    await db.end();
+  }
+}
