@@ -44,17 +44,17 @@ export function createApp(deps: ReceiverDeps): Hono<AppEnv> {
       return;
     }
     const seconds = (performance.now() - started) / 1000;
-    const outcome: CallbackOutcome = c.var.outcome ?? (c.res.status >= 500 ? 'unavailable' : 'rejected');
-    const reason = c.var.reason ?? '';
+    const outcome: CallbackOutcome = c.get('outcome') ?? (c.res.status >= 500 ? 'unavailable' : 'rejected');
+    const reason = c.get('reason') ?? '';
     metrics.callbacks.inc({ outcome, reason });
     metrics.ackDuration.observe({ outcome }, seconds);
     const line = {
-      requestId: c.var.requestId,
+      requestId: c.get('requestId'),
       status: c.res.status,
       durationMs: Math.round(seconds * 10_000) / 10,
       outcome,
       ...(reason && { reason }),
-      ...(c.var.jobId && { jobId: c.var.jobId }),
+      ...(c.get('jobId') && { jobId: c.get('jobId') }),
     };
     if (outcome === 'unavailable') {
       logger.error(line, 'callback');
@@ -91,13 +91,13 @@ export function createApp(deps: ReceiverDeps): Hono<AppEnv> {
     if (error instanceof Rejection) {
       c.set('reason', error.reason);
       if (error.cause) {
-        logger.error({ requestId: c.var.requestId, err: error.cause }, error.message);
+        logger.error({ requestId: c.get('requestId'), err: error.cause }, error.message);
       }
       return rejectionResponse(c, error);
     }
-    logger.error({ requestId: c.var.requestId, err: error }, 'unexpected error');
+    logger.error({ requestId: c.get('requestId'), err: error }, 'unexpected error');
     c.set('reason', 'internal');
-    return rejectionResponse(c, new Rejection('internal', `internal error (request ${c.var.requestId})`));
+    return rejectionResponse(c, new Rejection('internal', `internal error (request ${c.get('requestId')})`));
   });
   return app;
 }

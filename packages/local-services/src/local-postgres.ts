@@ -119,6 +119,7 @@ export async function startLocalPostgres(options: LocalPostgresOptions = {}): Pr
     },
     stop,
     start: () => server.start(),
+    pid: () => server.pid(),
     async dispose() {
       await stop('graceful');
       if (!options.dataDir) {

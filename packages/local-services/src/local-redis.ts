@@ -53,6 +53,7 @@ export async function startLocalRedis(options: RedisServerOptions = {}): Promise
     url: `redis://127.0.0.1:${port}`,
     stop,
     start: () => server.start(),
+    pid: () => server.pid(),
     async dispose() {
       if (options.dataDir) {
         await stop('graceful');

@@ -9,6 +9,7 @@ export interface ServerProcess {
   start(): Promise<void>;
   /** Sends the signal, if it still runs, and waits for it to exit. */
   kill(signal: NodeJS.Signals): Promise<void>;
+  pid(): number | undefined;
 }
 
 /**
@@ -33,6 +34,7 @@ export async function startServerProcess(
   }
   return {
     port,
+    pid: () => child?.pid,
     async start() {
       child = await launch(port);
     },

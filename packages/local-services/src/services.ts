@@ -11,6 +11,8 @@ export interface ServiceHandle {
   start(): Promise<void>;
   /** Stops it for good and deletes its data. */
   dispose(): Promise<void>;
+  /** The server's process id while it runs here (not in a container), for CPU and memory readings. */
+  pid(): number | undefined;
 }
 
 export interface RedisService extends ServiceHandle {

@@ -83,7 +83,8 @@ export function createGroupMessageProducer(options: ProducerOptions): GroupMessa
       args.push(job.jobId, job.data);
     }
     try {
-      const results = await addJobs(...args);
+      // One timer for the whole batch; the jobs were queued only a moment ago, in this same turn.
+      const results = await withTimeout(addJobs(...args), timeoutMs);
       batch.forEach((job, i) => job.resolve(results[i] === 1 ? 'added' : 'exists'));
     } catch (error) {
       for (const job of batch) {
@@ -117,13 +118,11 @@ export function createGroupMessageProducer(options: ProducerOptions): GroupMessa
       const added = new Promise<EnqueueOutcome>((resolve, reject) => {
         pending.push({ jobId, data: JSON.stringify(data), resolve, reject });
       });
-      // Settled later than a timeout that already answered the caller: nobody is waiting any more.
-      added.catch(() => {});
       if (!flushScheduled) {
         flushScheduled = true;
         setImmediate(flush);
       }
-      return withTimeout(added, timeoutMs);
+      return added;
     },
     async ping() {
       await connection.ping();
@@ -145,6 +144,8 @@ function optionsHead(options: JobsOptions): string {
 
 // The write may still land after the timeout; that is safe, the job id makes a repeat a no-op.
 async function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
+  // A write that settles after the timeout answered has nobody waiting for it any more.
+  promise.catch(() => {});
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(

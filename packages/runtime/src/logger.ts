@@ -17,7 +17,8 @@ export function createLogger(options: LoggerOptions): Logger {
       name: options.name,
       level: options.level,
       base: { pid: process.pid },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      // Epoch milliseconds: cheapest on the hot path; pino-pretty and log shippers render them.
+      timestamp: pino.stdTimeFunctions.epochTime,
       formatters: { level: (label) => ({ level: label }) },
     },
     destination,

@@ -53,6 +53,7 @@ function lifecycle(container: StartedTestContainer, port: number) {
   return {
     host: '127.0.0.1',
     port,
+    pid: () => undefined,
     async stop(mode: 'graceful' | 'crash' = 'graceful') {
       await container.exec(['sh', '-c', `kill -${mode === 'crash' ? 'KILL' : 'TERM'} 1`]).catch(() => {});
     },

@@ -92,7 +92,10 @@ async function enqueue(
   const jobId = messageKey(messageIdentity(sdkAppId, message));
   c.set('jobId', jobId);
   try {
-    await options.producer.enqueue({ sdkAppId, body, receivedAt: options.clock(), requestId: c.var.requestId }, jobId);
+    await options.producer.enqueue(
+      { sdkAppId, body, receivedAt: options.clock(), requestId: c.get('requestId') },
+      jobId,
+    );
   } catch (error) {
     throw new Rejection('queue_unavailable', 'queue unavailable; not stored', {}, { cause: error });
   }

@@ -1,0 +1,135 @@
+import { freePort, repoRoot, startAppProcess, startLocalPostgres, startLocalRedis } from '@imsync/local-services';
+import { createRedis, GROUP_MESSAGES_QUEUE } from '@imsync/queue';
+import { Queue } from 'bullmq';
+import { watchRss } from './lib/proc.js';
+import { MIB, run } from './lib/util.js';
+import { SDK_APP_ID, TOKEN } from './receiver.js';
+
+// Target 2: the whole pipeline at a fixed offered rate (open loop: sends are scheduled on a clock,
+// not after replies), receiver, workers, Redis and PostgreSQL all on this machine. The simulator
+// runs in its own process; this one samples the backlog and the processes' memory once a second.
+
+export interface EndToEndOptions {
+  rate: number;
+  seconds: number;
+  workers: number;
+  concurrency: number;
+}
+
+export interface EndToEndResult {
+  offeredRate: number;
+  seconds: number;
+  sent: number;
+  acknowledged: number;
+  failed: number;
+  rejected: number;
+  latency: { p50: number; p90: number; p99: number; p999: number; max: number };
+  lateSends: number;
+  /** Waiting + active + delayed jobs, sampled each second. */
+  backlog: number[];
+  receiverRssMiB: number;
+  workerRssMiB: number;
+  verification: { stored: number; missing: number; duplicateRows: number; totalRows: number };
+}
+
+export async function benchEndToEnd(options: EndToEndOptions): Promise<EndToEndResult> {
+  const redis = await startLocalRedis({ appendfsync: 'everysec' });
+  const postgres = await startLocalPostgres({});
+  const databaseUrl = await postgres.createDatabase();
+  const port = await freePort();
+  const receiver = await startAppProcess(
+    'receiver',
+    {
+      REDIS_URL: redis.url,
+      TIM_SDK_APP_ID: SDK_APP_ID,
+      TIM_CALLBACK_TOKEN: TOKEN,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    },
+    { discardAfterReady: true },
+  );
+  const workers = [];
+  for (let i = 0; i < options.workers; i++) {
+    workers.push(
+      await startAppProcess(
+        'worker',
+        {
+          REDIS_URL: redis.url,
+          DATABASE_URL: databaseUrl,
+          METRICS_PORT: '0',
+          WORKER_CONCURRENCY: String(options.concurrency),
+        },
+        { discardAfterReady: true },
+      ),
+    );
+  }
+  const connection = createRedis(redis.url, { role: 'worker' });
+  const queue = new Queue(GROUP_MESSAGES_QUEUE, { connection, prefix: 'imsync' });
+  const receiverRss = watchRss(receiver.child.pid ?? 0);
+  const workerRss = workers.map((w) => watchRss(w.child.pid ?? 0));
+  const backlog: number[] = [];
+  const sampler = setInterval(() => {
+    void queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized').then((counts) => {
+      backlog.push(Object.values(counts).reduce((sum, n) => sum + n, 0));
+    });
+  }, 1000);
+  try {
+    const { stdout } = await run(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--conditions=@imsync/source',
+        'apps/cli/src/main.ts',
+        'send',
+        '--url',
+        `http://127.0.0.1:${port}/im/callback`,
+        '--app-id',
+        SDK_APP_ID,
+        '--token',
+        TOKEN,
+        '--count',
+        String(options.rate * options.seconds),
+        '--rate',
+        String(options.rate),
+        '--concurrency',
+        '512',
+        '--duplicates',
+        '0',
+        '--groups',
+        '2000',
+        '--verify',
+        '--verify-timeout',
+        '180',
+        '--json',
+      ],
+      { cwd: repoRoot, env: { ...process.env, DATABASE_URL: databaseUrl }, maxBuffer: 64 * MIB },
+    );
+    const summary = JSON.parse(stdout) as Omit<
+      EndToEndResult,
+      'offeredRate' | 'seconds' | 'backlog' | 'receiverRssMiB' | 'workerRssMiB'
+    > & {
+      rejected: Record<string, number>;
+    };
+    return {
+      offeredRate: options.rate,
+      seconds: options.seconds,
+      sent: summary.sent,
+      acknowledged: summary.acknowledged,
+      failed: summary.failed,
+      rejected: Object.values(summary.rejected).reduce((sum, n) => sum + n, 0),
+      latency: summary.latency,
+      lateSends: summary.lateSends,
+      backlog,
+      receiverRssMiB: receiverRss.stop() / MIB,
+      workerRssMiB: Math.max(...workerRss.map((w) => w.stop())) / MIB,
+      verification: summary.verification,
+    };
+  } finally {
+    clearInterval(sampler);
+    await queue.close();
+    connection.disconnect();
+    await Promise.all([receiver.stop(), ...workers.map((w) => w.stop())]);
+    await Promise.all([redis.dispose(), postgres.dispose()]);
+  }
+}

@@ -1,0 +1,107 @@
+import { type RedisService, startAppProcess, startLocalRedis as startRedis } from '@imsync/local-services';
+import { signedCallbackUrl } from '@imsync/protocol';
+import { GROUP_MESSAGES_QUEUE } from '@imsync/queue';
+import { Redis } from 'ioredis';
+import { cpuSeconds, watchRss } from './lib/proc.js';
+import { MIB, startScript, type WrkResult, wrk } from './lib/util.js';
+
+// Target 1: the receiver's throughput at saturation against baseline (a), a bare Hono app that
+// parses the same body and replies the same JSON. Rounds alternate baseline and imsync on the same
+// machine, so noise hits both; wrk runs in its own process with one thread.
+
+export const SDK_APP_ID = '1600012345';
+export const TOKEN = 'bench-token';
+
+export interface ThroughputRound {
+  variant: 'baseline' | 'imsync';
+  wrk: WrkResult;
+  /** Server process CPU per request, µs. */
+  serverCpuUs: number;
+  /** Redis CPU per request, µs (imsync only). */
+  redisCpuUs: number;
+  rssMiB: number;
+  /** Jobs in Redis for this round; must equal the 200s (imsync only). */
+  jobs: number;
+  acknowledged: number;
+}
+
+export interface ReceiverBenchOptions {
+  rounds: number;
+  seconds: number;
+  warmupSeconds: number;
+  connections: number;
+  port: number;
+}
+
+export async function benchReceiver(options: ReceiverBenchOptions): Promise<ThroughputRound[]> {
+  const redis = await startRedis({ appendfsync: 'everysec' });
+  const inspect = new Redis(redis.url);
+  const results: ThroughputRound[] = [];
+  try {
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const variant of ['baseline', 'imsync'] as const) {
+        results.push(await oneRound(variant, round, options, redis, inspect));
+        await inspect.flushall();
+      }
+    }
+  } finally {
+    inspect.disconnect();
+    await redis.dispose();
+  }
+  return results;
+}
+
+async function oneRound(
+  variant: ThroughputRound['variant'],
+  round: number,
+  options: ReceiverBenchOptions,
+  redis: RedisService,
+  inspect: Redis,
+): Promise<ThroughputRound> {
+  const prefix = `bench${round}`;
+  const port = String(options.port);
+  const server =
+    variant === 'baseline'
+      ? await startScript('baseline-server.ts', { PORT: port }, 'baseline listening')
+      : await startAppProcess(
+          'receiver',
+          {
+            REDIS_URL: redis.url,
+            TIM_SDK_APP_ID: SDK_APP_ID,
+            TIM_CALLBACK_TOKEN: TOKEN,
+            PORT: port,
+            HOST: '127.0.0.1',
+            QUEUE_PREFIX: prefix,
+          },
+          { discardAfterReady: true },
+        ).then((app) => ({ pid: app.child.pid ?? 0, stop: () => app.stop() }));
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    const signed = new URL(signedCallbackUrl(`${url}/im/callback`, { sdkAppId: SDK_APP_ID, token: TOKEN }));
+    const path = `${signed.pathname}${signed.search}`;
+    // Warm-up and measurement send different messages (another seed), so none is a repeat.
+    const warmup = await wrk(url, options.warmupSeconds, options.connections, {
+      BENCH_PATH: path,
+      BENCH_SEED: `${round}1`,
+    });
+    const redisPid = redis.pid() ?? 0;
+    const cpu0 = cpuSeconds(server.pid);
+    const redis0 = cpuSeconds(redisPid);
+    const rss = watchRss(server.pid);
+    const result = await wrk(url, options.seconds, options.connections, { BENCH_PATH: path, BENCH_SEED: `${round}2` });
+    const rssMax = rss.stop();
+    const requests = Math.max(1, result.requests);
+    const acknowledged = warmup.requests - warmup.non2xx + result.requests - result.non2xx;
+    return {
+      variant,
+      wrk: result,
+      serverCpuUs: ((cpuSeconds(server.pid) - cpu0) / requests) * 1e6,
+      redisCpuUs: variant === 'imsync' ? ((cpuSeconds(redisPid) - redis0) / requests) * 1e6 : 0,
+      rssMiB: rssMax / MIB,
+      jobs: variant === 'imsync' ? await inspect.llen(`${prefix}:${GROUP_MESSAGES_QUEUE}:wait`) : 0,
+      acknowledged,
+    };
+  } finally {
+    await server.stop();
+  }
+}

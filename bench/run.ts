@@ -1,0 +1,164 @@
+import { execFileSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { freePort } from '@imsync/local-services';
+import { benchEndToEnd, type EndToEndResult } from './e2e.js';
+import { median, spread } from './lib/util.js';
+import { benchReceiver, type ThroughputRound } from './receiver.js';
+import { benchWorker, type DrainRound } from './worker.js';
+
+// `pnpm bench`: measures the four targets on this machine against baselines measured in the same
+// run, and writes BENCHMARKS.md. `pnpm bench --smoke` runs each part for seconds (CI keeps the
+// harness working with it; its figures mean nothing).
+
+const { values } = parseArgs({
+  options: { smoke: { type: 'boolean', default: false }, out: { type: 'string', default: 'BENCHMARKS.md' } },
+});
+const smoke = values.smoke;
+const say = (text: string) => process.stdout.write(`${text}\n`);
+const started = Date.now();
+
+const receiverOptions = {
+  rounds: smoke ? 1 : 3,
+  seconds: smoke ? 2 : 8,
+  warmupSeconds: smoke ? 1 : 2,
+  connections: 64,
+};
+say(`receiver vs bare Hono: ${receiverOptions.rounds} rounds of ${receiverOptions.seconds} s each ...`);
+const receiver = await benchReceiver({ ...receiverOptions, port: await freePort() });
+for (const r of receiver) {
+  say(
+    `  ${r.variant}: ${Math.round(r.wrk.perSecond)}/s, ${r.serverCpuUs.toFixed(0)} µs CPU/request, rss ${r.rssMiB.toFixed(0)} MiB`,
+  );
+}
+
+const workerOptions = { rounds: smoke ? 1 : 3, jobs: smoke ? 2000 : 20_000, concurrency: 100 };
+say(`worker vs no-op BullMQ worker: ${workerOptions.rounds} rounds of ${workerOptions.jobs} jobs ...`);
+const worker = await benchWorker(workerOptions);
+for (const r of worker) {
+  say(
+    `  ${r.variant}: ${Math.round(r.perSecond)}/s, ${r.workerCpuUs.toFixed(0)} µs CPU/message, rss ${r.rssMiB.toFixed(0)} MiB`,
+  );
+}
+
+const e2eOptions = { rate: 2000, seconds: smoke ? 3 : 60, workers: 1, concurrency: 100 };
+say(`end to end at ${e2eOptions.rate}/s for ${e2eOptions.seconds} s ...`);
+const e2e = await benchEndToEnd(e2eOptions);
+say(
+  `  p99 ${e2e.latency.p99.toFixed(1)} ms, max ${e2e.latency.max.toFixed(1)} ms, backlog max ${Math.max(...e2e.backlog)}`,
+);
+
+await writeFile(values.out, report(receiver, worker, e2e));
+say(`wrote ${values.out} in ${Math.round((Date.now() - started) / 1000)} s`);
+process.exit(0);
+
+function report(receiverRounds: ThroughputRound[], workerRounds: DrainRound[], e2eResult: EndToEndResult): string {
+  const pick = <T extends { variant: string }>(rounds: T[], variant: string) =>
+    rounds.filter((r) => r.variant === variant);
+  const base = pick(receiverRounds, 'baseline');
+  const ours = pick(receiverRounds, 'imsync');
+  const ratio1 = median(ours.map((r) => r.wrk.perSecond)) / median(base.map((r) => r.wrk.perSecond));
+  const pairRatios1 = ours.map((r, i) => r.wrk.perSecond / (base[i]?.wrk.perSecond ?? 1));
+  const backed = ours.every((r) => r.jobs >= r.acknowledged && r.jobs - r.acknowledged <= receiverOptions.connections);
+  const noop = pick(workerRounds, 'noop');
+  const stored = pick(workerRounds, 'imsync');
+  const ratio3 = median(stored.map((r) => r.perSecond)) / median(noop.map((r) => r.perSecond));
+  const pairRatios3 = stored.map((r, i) => r.perSecond / (noop[i]?.perSecond ?? 1));
+  const backlog = e2eResult.backlog;
+  const tenth = Math.max(1, Math.floor(backlog.length / 6));
+  const receiverRss = Math.max(...ours.map((r) => r.rssMiB), e2eResult.receiverRssMiB);
+  const workerRss = Math.max(...stored.map((r) => r.rssMiB), e2eResult.workerRssMiB);
+  const version = (command: string, args: string[]) => {
+    try {
+      return execFileSync(command, args, { encoding: 'utf8' }).trim().split('\n')[0] ?? '';
+    } catch {
+      return 'unknown';
+    }
+  };
+  const verdict = (ok: boolean) => (ok ? '**met**' : '**missed**');
+  const v = e2eResult.verification;
+  return `# Benchmarks
+
+Measured with \`pnpm bench\` (\`bench/run.ts\`) on ${new Date().toISOString().slice(0, 10)}${smoke ? ' — SMOKE RUN, figures meaningless' : ''}.
+
+- Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, shared and noisy.
+- Software: Node ${process.version}, ${version('redis-server', ['--version']).replace(/ sha=.*/, '')}, ${version('postgres', ['--version'])}, ${version('wrk', ['--version']).split(' [')[0]}.
+- Every figure that matters is a ratio to a baseline measured in the same run, with rounds
+  alternated (A B A B …). Each table gives the median and, in brackets, the min–max over rounds.
+- Each benchmark checks at its end that every acknowledged message was stored once.
+
+| Target | Goal | Result | |
+|---|---|---|---|
+| 1. Receiver throughput vs bare Hono (a) | ≥ 0.8× | ${ratio1.toFixed(2)}× | ${verdict(ratio1 >= 0.8)} |
+| 2. End to end at ${e2eResult.offeredRate}/s for ${e2eResult.seconds} s: ack p99 | ≤ 10 ms | ${e2eResult.latency.p99.toFixed(1)} ms (max ${e2eResult.latency.max.toFixed(0)} ms) | ${verdict(e2eResult.latency.p99 <= 10 && e2eResult.latency.max < 2000)} |
+| 3. Worker store rate vs no-op BullMQ worker (b) | ≥ 0.8× | ${ratio3.toFixed(2)}× | ${verdict(ratio3 >= 0.8)} |
+| 4. Memory under full load (max RSS) | ≤ 150 MiB each | receiver ${receiverRss.toFixed(0)} MiB, worker ${workerRss.toFixed(0)} MiB | ${verdict(receiverRss <= 150 && workerRss <= 150)} |
+
+## 1. Receiver throughput at saturation
+
+wrk runs in its own process: 1 thread, ${receiverOptions.connections} keep-alive connections,
+${receiverOptions.warmupSeconds} s of warm-up, then ${receiverOptions.seconds} s measured per round. Every request
+is a new signed \`Group.CallbackAfterSendMsg\` (its MsgSeq counts up), so nothing is deduplicated
+away. Baseline (a) is \`bench/baseline-server.ts\`: Hono on @hono/node-server that parses the body
+with \`c.req.json()\` and replies the same fixed JSON. imsync is the real receiver
+(\`apps/receiver\`, info-level logs, metrics), on a private Redis with AOF \`everysec\`. A 200 is sent
+only once Redis holds the job.
+
+| | requests/s | CPU per request, server process | CPU per request, Redis | max RSS |
+|---|---|---|---|---|
+| baseline (a) | ${spread(base.map((r) => r.wrk.perSecond))} | ${spread(base.map((r) => r.serverCpuUs))} µs | – | ${spread(base.map((r) => r.rssMiB))} MiB |
+| imsync receiver | ${spread(ours.map((r) => r.wrk.perSecond))} | ${spread(ours.map((r) => r.serverCpuUs))} µs | ${spread(ours.map((r) => r.redisCpuUs))} µs | ${spread(ours.map((r) => r.rssMiB))} MiB |
+| **ratio** | **${ratio1.toFixed(2)}×** (per round: ${pairRatios1.map((r) => r.toFixed(2)).join(', ')}) | | | |
+
+Every 200 is backed by a job in Redis: ${backed ? 'yes' : '**NO**'}. Jobs in Redis per round:
+${ours.map((r) => r.jobs).join(', ')}; 200s counted by wrk: ${ours.map((r) => r.acknowledged).join(', ')}. A few more jobs than
+200s is expected: wrk stops counting the requests still in flight when its time is up.
+
+## 2. End to end at a fixed offered rate
+
+The simulator (\`pnpm imsync send\`, its own process) offers ${e2eResult.offeredRate} callbacks/s on a clock
+(open loop), ${e2eResult.sent} in all, to one receiver and ${e2eOptions.workers} worker (concurrency
+${e2eOptions.concurrency}), with Redis and PostgreSQL on this machine. Latency runs from the moment a
+send was scheduled to its reply, so client-side queueing counts.
+
+| acknowledged | failed / rejected | p50 | p90 | p99 | p99.9 | max | sends late (client saturated) |
+|---|---|---|---|---|---|---|---|
+| ${e2eResult.acknowledged} | ${e2eResult.failed} / ${e2eResult.rejected} | ${e2eResult.latency.p50.toFixed(2)} ms | ${e2eResult.latency.p90.toFixed(2)} ms | ${e2eResult.latency.p99.toFixed(2)} ms | ${e2eResult.latency.p999.toFixed(2)} ms | ${e2eResult.latency.max.toFixed(1)} ms | ${e2eResult.lateSends} |
+
+Backlog (waiting + active jobs, sampled each second): max ${Math.max(...backlog)}, mean over the first
+sixth ${Math.round(median(backlog.slice(0, tenth)))}, over the last sixth ${Math.round(median(backlog.slice(-tenth)))} (median).
+Bounded: ${Math.max(...backlog) < e2eResult.offeredRate * 2 ? 'yes, the workers keep up' : '**no, it grows**'}.
+
+Stored at the end: ${v.stored} of ${e2eResult.acknowledged} acknowledged messages, ${v.missing} missing,
+${v.duplicateRows} duplicate rows.
+
+## 3. Worker store rate
+
+${workerOptions.jobs} real group-message jobs (varied bodies, 200 groups) are written into a paused
+queue; the clock starts when the queue is resumed and stops once nothing waits or runs. Baseline
+(b) is \`bench/noop-worker.ts\`: a BullMQ worker whose processor returns at once. imsync is the real
+worker (\`apps/worker\`): job validation, a dedupe check in Redis, the PostgreSQL archive (rows of
+concurrently running jobs share one multi-row INSERT … ON CONFLICT DO NOTHING), the marker after
+the commit. Both run at concurrency ${workerOptions.concurrency}, on the same Redis.
+
+| | messages/s | CPU per message: worker | Redis | PostgreSQL | max RSS |
+|---|---|---|---|---|---|
+| baseline (b) no-op | ${spread(noop.map((r) => r.perSecond))} | ${spread(noop.map((r) => r.workerCpuUs))} µs | ${spread(noop.map((r) => r.redisCpuUs))} µs | – | ${spread(noop.map((r) => r.rssMiB))} MiB |
+| imsync worker | ${spread(stored.map((r) => r.perSecond))} | ${spread(stored.map((r) => r.workerCpuUs))} µs | ${spread(stored.map((r) => r.redisCpuUs))} µs | ${spread(stored.map((r) => r.postgresCpuUs))} µs | ${spread(stored.map((r) => r.rssMiB))} MiB |
+| **ratio** | **${ratio3.toFixed(2)}×** (per round: ${pairRatios3.map((r) => r.toFixed(2)).join(', ')}) | | | | |
+
+Every message stored exactly once in every round: ${stored.every((r) => r.storedOnce) ? 'yes' : '**NO**'}.
+
+## 4. Memory
+
+Highest resident set size seen (sampled every 200 ms) while under load: the receiver at saturation
+(target 1) and at ${e2eResult.offeredRate}/s (target 2), the worker draining the backlog (target 3)
+and at ${e2eResult.offeredRate}/s.
+
+| process | target 1 / 3 (saturation) | target 2 (${e2eResult.offeredRate}/s) |
+|---|---|---|
+| receiver | ${Math.max(...ours.map((r) => r.rssMiB)).toFixed(0)} MiB | ${e2eResult.receiverRssMiB.toFixed(0)} MiB |
+| worker | ${Math.max(...stored.map((r) => r.rssMiB)).toFixed(0)} MiB | ${e2eResult.workerRssMiB.toFixed(0)} MiB |
+`;
+}
