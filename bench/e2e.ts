@@ -1,6 +1,7 @@
 import { freePort, repoRoot, startAppProcess, startLocalPostgres, startLocalRedis } from '@imsync/local-services';
 import { createRedis, GROUP_MESSAGES_QUEUE } from '@imsync/queue';
 import { Queue } from 'bullmq';
+import type { Built } from './lib/build.js';
 import { watchRss } from './lib/proc.js';
 import { MIB, run } from './lib/util.js';
 import { SDK_APP_ID, TOKEN } from './receiver.js';
@@ -10,6 +11,7 @@ import { SDK_APP_ID, TOKEN } from './receiver.js';
 // runs in its own process; this one samples the backlog and the processes' memory once a second.
 
 export interface EndToEndOptions {
+  built: Built;
   rate: number;
   seconds: number;
   workers: number;
@@ -46,7 +48,7 @@ export async function benchEndToEnd(options: EndToEndOptions): Promise<EndToEndR
       PORT: String(port),
       HOST: '127.0.0.1',
     },
-    { discardAfterReady: true },
+    { discardAfterReady: true, deployedAt: options.built.receiver },
   );
   const workers = [];
   for (let i = 0; i < options.workers; i++) {
@@ -59,7 +61,7 @@ export async function benchEndToEnd(options: EndToEndOptions): Promise<EndToEndR
           METRICS_PORT: '0',
           WORKER_CONCURRENCY: String(options.concurrency),
         },
-        { discardAfterReady: true },
+        { discardAfterReady: true, deployedAt: options.built.worker },
       ),
     );
   }

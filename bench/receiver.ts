@@ -2,6 +2,7 @@ import { type RedisService, startAppProcess, startLocalRedis as startRedis } fro
 import { signedCallbackUrl } from '@imsync/protocol';
 import { GROUP_MESSAGES_QUEUE } from '@imsync/queue';
 import { Redis } from 'ioredis';
+import type { Built } from './lib/build.js';
 import { cpuSeconds, watchRss } from './lib/proc.js';
 import { MIB, startScript, type WrkResult, wrk } from './lib/util.js';
 
@@ -26,6 +27,7 @@ export interface ThroughputRound {
 }
 
 export interface ReceiverBenchOptions {
+  built: Built;
   rounds: number;
   seconds: number;
   warmupSeconds: number;
@@ -62,7 +64,7 @@ async function oneRound(
   const port = String(options.port);
   const server =
     variant === 'baseline'
-      ? await startScript('baseline-server.ts', { PORT: port }, 'baseline listening')
+      ? await startScript(options.built.scripts, 'baseline-server.js', { PORT: port }, 'baseline listening')
       : await startAppProcess(
           'receiver',
           {
@@ -73,7 +75,7 @@ async function oneRound(
             HOST: '127.0.0.1',
             QUEUE_PREFIX: prefix,
           },
-          { discardAfterReady: true },
+          { discardAfterReady: true, deployedAt: options.built.receiver },
         ).then((app) => ({ pid: app.child.pid ?? 0, stop: () => app.stop() }));
   try {
     const url = `http://127.0.0.1:${port}`;

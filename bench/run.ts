@@ -4,6 +4,7 @@ import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { freePort } from '@imsync/local-services';
 import { benchEndToEnd, type EndToEndResult } from './e2e.js';
+import { buildForBench } from './lib/build.js';
 import { median, spread } from './lib/util.js';
 import { benchReceiver, type ThroughputRound } from './receiver.js';
 import { benchWorker, type DrainRound } from './worker.js';
@@ -18,6 +19,8 @@ const { values } = parseArgs({
 const smoke = values.smoke;
 const say = (text: string) => process.stdout.write(`${text}\n`);
 const started = Date.now();
+say('building and deploying the apps as their images do ...');
+const built = await buildForBench();
 
 const receiverOptions = {
   rounds: smoke ? 1 : 3,
@@ -26,7 +29,7 @@ const receiverOptions = {
   connections: 64,
 };
 say(`receiver vs bare Hono: ${receiverOptions.rounds} rounds of ${receiverOptions.seconds} s each ...`);
-const receiver = await benchReceiver({ ...receiverOptions, port: await freePort() });
+const receiver = await benchReceiver({ ...receiverOptions, built, port: await freePort() });
 for (const r of receiver) {
   say(
     `  ${r.variant}: ${Math.round(r.wrk.perSecond)}/s, ${r.serverCpuUs.toFixed(0)} µs CPU/request, rss ${r.rssMiB.toFixed(0)} MiB`,
@@ -35,7 +38,7 @@ for (const r of receiver) {
 
 const workerOptions = { rounds: smoke ? 1 : 3, jobs: smoke ? 2000 : 20_000, concurrency: 100 };
 say(`worker vs no-op BullMQ worker: ${workerOptions.rounds} rounds of ${workerOptions.jobs} jobs ...`);
-const worker = await benchWorker(workerOptions);
+const worker = await benchWorker({ ...workerOptions, built });
 for (const r of worker) {
   say(
     `  ${r.variant}: ${Math.round(r.perSecond)}/s, ${r.workerCpuUs.toFixed(0)} µs CPU/message, rss ${r.rssMiB.toFixed(0)} MiB`,
@@ -44,7 +47,7 @@ for (const r of worker) {
 
 const e2eOptions = { rate: 2000, seconds: smoke ? 3 : 60, workers: 1, concurrency: 100 };
 say(`end to end at ${e2eOptions.rate}/s for ${e2eOptions.seconds} s ...`);
-const e2e = await benchEndToEnd(e2eOptions);
+const e2e = await benchEndToEnd({ ...e2eOptions, built });
 say(
   `  p99 ${e2e.latency.p99.toFixed(1)} ms, max ${e2e.latency.max.toFixed(1)} ms, backlog max ${Math.max(...e2e.backlog)}`,
 );
@@ -84,6 +87,8 @@ Measured with \`pnpm bench\` (\`bench/run.ts\`) on ${new Date().toISOString().sl
 
 - Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, shared and noisy.
 - Software: Node ${process.version}, ${version('redis-server', ['--version']).replace(/ sha=.*/, '')}, ${version('postgres', ['--version'])}, ${version('wrk', ['--version']).split(' [')[0]}.
+- Everything runs as in production: the apps built and deployed as their images are
+  (\`pnpm build\`, \`scripts/deploy-app.sh\`), started with plain \`node\`; the baselines bundled alike.
 - Every figure that matters is a ratio to a baseline measured in the same run, with rounds
   alternated (A B A B …). Each table gives the median and, in brackets, the min–max over rounds.
 - Each benchmark checks at its end that every acknowledged message was stored once.

@@ -7,6 +7,7 @@ import {
 import { createGroupMessageProducer, createRedis, GROUP_MESSAGES_QUEUE } from '@imsync/queue';
 import { checkStored, type GeneratedMessage, MessageFactory } from '@imsync/simulator';
 import { Queue } from 'bullmq';
+import type { Built } from './lib/build.js';
 import { cpuSeconds, watchRss } from './lib/proc.js';
 import { MIB, sleep, startScript } from './lib/util.js';
 import { SDK_APP_ID } from './receiver.js';
@@ -30,6 +31,7 @@ export interface DrainRound {
 }
 
 export interface WorkerBenchOptions {
+  built: Built;
   rounds: number;
   jobs: number;
   concurrency: number;
@@ -90,14 +92,19 @@ async function oneRound(
     );
   }
   const databaseUrl = await postgres.createDatabase();
-  const env = { REDIS_URL: redis.url, QUEUE_PREFIX: prefix, WORKER_CONCURRENCY: String(options.concurrency) };
+  const env = {
+    REDIS_URL: redis.url,
+    QUEUE_PREFIX: prefix,
+    QUEUE_NAME: GROUP_MESSAGES_QUEUE,
+    WORKER_CONCURRENCY: String(options.concurrency),
+  };
   const worker =
     variant === 'noop'
-      ? await startScript('noop-worker.ts', env, 'worker started')
+      ? await startScript(options.built.scripts, 'noop-worker.js', env, 'worker started')
       : await startAppProcess(
           'worker',
           { ...env, DATABASE_URL: databaseUrl, METRICS_PORT: '0' },
-          { discardAfterReady: true },
+          { discardAfterReady: true, deployedAt: options.built.worker },
         ).then((app) => ({ pid: app.child.pid ?? 0, stop: () => app.stop() }));
   try {
     const redisPid = redis.pid() ?? 0;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build, type Plugin } from 'esbuild';
+import { build } from 'esbuild';
+import { thirdPartyExternal } from './third-party-external.js';
 
 // `pnpm build`: bundles each app's entry points into apps/<app>/dist/*.js for the container image.
 // Workspace packages (@imsync/*) are compiled in from their TypeScript sources; every other package
@@ -11,16 +12,6 @@ interface AppManifest {
   name: string;
   imsync?: { entries?: string[] };
 }
-
-const thirdPartyExternal: Plugin = {
-  name: 'third-party-external',
-  setup(builder) {
-    // Bare specifiers (not relative, not absolute) outside the workspace scope; Go regexps have no lookahead.
-    builder.onResolve({ filter: /^[^./]/ }, (args) =>
-      args.path.startsWith('@imsync/') ? undefined : { path: args.path, external: true },
-    );
-  },
-};
 
 const apps = process.argv.slice(2);
 if (apps.length === 0) {

@@ -20,10 +20,10 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 
 export const MIB = 1024 * 1024;
 
-/** A node script of ours (bench/*.ts) in its own process, resolved once it printed `ready`. */
-export async function startScript(script: string, env: Record<string, string>, ready: string) {
-  const child = spawnOwned(process.execPath, ['--import', 'tsx', '--conditions=@imsync/source', script], {
-    cwd: new URL('../', import.meta.url).pathname,
+/** A bundled bench script (bench/dist/*.js) in its own process, resolved once it printed `ready`. */
+export async function startScript(scripts: string, script: string, env: Record<string, string>, ready: string) {
+  const child = spawnOwned(process.execPath, [script], {
+    cwd: scripts,
     env: { PATH: process.env.PATH ?? '', ...env },
   });
   await new Promise<void>((resolve, reject) => {
