@@ -85,7 +85,9 @@ export function createGroupMessageProducer(options: ProducerOptions): GroupMessa
     try {
       // One timer for the whole batch; the jobs were queued only a moment ago, in this same turn.
       const results = await withTimeout(addJobs(...args), timeoutMs);
-      batch.forEach((job, i) => job.resolve(results[i] === 1 ? 'added' : 'exists'));
+      for (const [i, job] of batch.entries()) {
+        job.resolve(results[i] === 1 ? 'added' : 'exists');
+      }
     } catch (error) {
       for (const job of batch) {
         job.reject(
