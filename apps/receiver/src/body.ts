@@ -84,6 +84,13 @@ async function readWebStream(request: Request, limit: number): Promise<BodyResul
 }
 
 function discardRest(incoming: IncomingMessage): void {
+  // A connection not kept alive (Connection: close, HTTP/1.0) is destroyed by Node as soon as the
+  // reply is written; a client still writing its body then gets a reset instead of its 413. Close
+  // only our side (FIN) and keep reading until the client is done or the budget runs out.
+  const socket = incoming.socket as (typeof incoming.socket & { destroySoon?: () => void }) | undefined;
+  if (socket) {
+    socket.destroySoon = () => socket.end();
+  }
   let bytes = 0;
   const close = () => {
     clearTimeout(timer);

@@ -158,3 +158,19 @@ export function nestedArrays(levels: number): unknown {
   }
   return value;
 }
+
+/**
+ * `promise`, or a rejection naming `what` once `ms` have passed without it settling: a request
+ * that hangs fails its test with a reason instead of stalling it until the test timeout.
+ */
+export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not settled after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
