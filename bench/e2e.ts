@@ -27,11 +27,31 @@ export interface EndToEndResult {
   rejected: number;
   latency: { p50: number; p90: number; p99: number; p999: number; max: number };
   lateSends: number;
+  /** The longest the simulator's own event loop stalled, ms. */
+  clientStallMs: number;
   /** Waiting + active + delayed jobs, sampled each second. */
   backlog: number[];
   receiverRssMiB: number;
   workerRssMiB: number;
   verification: { stored: number; missing: number; duplicateRows: number; totalRows: number };
+  /** The receiver's own view: share of accepted callbacks answered within each bucket (le, in s). */
+  serverSide: Record<string, number>;
+  /** The slowest event Redis recorded in its latency monitor, ms. */
+  redisWorstMs: number;
+}
+
+/** Cumulative shares of imsync_callback_ack_duration_seconds{outcome="accepted"} per bucket. */
+async function scrapeAckHistogram(url: string): Promise<Record<string, number>> {
+  const text = await (await fetch(url)).text();
+  const buckets: [string, number][] = [];
+  for (const match of text.matchAll(/^imsync_callback_ack_duration_seconds_bucket\{([^}]*)\} (\d+)/gm)) {
+    const labels = match[1] ?? '';
+    if (labels.includes('outcome="accepted"')) {
+      buckets.push([labels.match(/le="([^"]+)"/)?.[1] ?? '', Number(match[2])]);
+    }
+  }
+  const total = buckets.find(([le]) => le === '+Inf')?.[1] ?? 1;
+  return Object.fromEntries(buckets.map(([le, n]) => [le, n / total]));
 }
 
 export async function benchEndToEnd(options: EndToEndOptions): Promise<EndToEndResult> {
@@ -70,6 +90,8 @@ export async function benchEndToEnd(options: EndToEndOptions): Promise<EndToEndR
   const receiverRss = watchRss(receiver.child.pid ?? 0);
   const workerRss = workers.map((w) => watchRss(w.child.pid ?? 0));
   const backlog: number[] = [];
+  let serverSide: Record<string, number> = {};
+  let redisWorstMs = 0;
   const sampler = setInterval(() => {
     void queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized').then((counts) => {
       backlog.push(Object.values(counts).reduce((sum, n) => sum + n, 0));
@@ -107,6 +129,12 @@ export async function benchEndToEnd(options: EndToEndOptions): Promise<EndToEndR
       ],
       { cwd: repoRoot, env: { ...process.env, DATABASE_URL: databaseUrl }, maxBuffer: 64 * MIB },
     );
+    serverSide = await scrapeAckHistogram(`http://127.0.0.1:${port}/metrics`);
+    // Redis's own record of its slowest events (threshold 1 ms): shows whether Redis caused a tail.
+    redisWorstMs = ((await connection.call('LATENCY', 'LATEST')) as [string, number, number, number][]).reduce(
+      (worst, [, , , max]) => Math.max(worst, max),
+      0,
+    );
     const summary = JSON.parse(stdout) as Omit<
       EndToEndResult,
       'offeredRate' | 'seconds' | 'backlog' | 'receiverRssMiB' | 'workerRssMiB'
@@ -122,10 +150,13 @@ export async function benchEndToEnd(options: EndToEndOptions): Promise<EndToEndR
       rejected: Object.values(summary.rejected).reduce((sum, n) => sum + n, 0),
       latency: summary.latency,
       lateSends: summary.lateSends,
+      clientStallMs: summary.clientStallMs,
       backlog,
       receiverRssMiB: receiverRss.stop() / MIB,
       workerRssMiB: Math.max(...workerRss.map((w) => w.stop())) / MIB,
       verification: summary.verification,
+      serverSide,
+      redisWorstMs,
     };
   } finally {
     clearInterval(sampler);

@@ -1,9 +1,13 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type RedisService, startAppProcess, startLocalRedis as startRedis } from '@imsync/local-services';
 import { signedCallbackUrl } from '@imsync/protocol';
 import { GROUP_MESSAGES_QUEUE } from '@imsync/queue';
 import { Redis } from 'ioredis';
 import type { Built } from './lib/build.js';
 import { cpuSeconds, watchRss } from './lib/proc.js';
+import { summarizeProfile } from './lib/profile.js';
 import { MIB, startScript, type WrkResult, wrk } from './lib/util.js';
 
 // Target 1: the receiver's throughput at saturation against baseline (a), a bare Hono app that
@@ -35,7 +39,13 @@ export interface ReceiverBenchOptions {
   port: number;
 }
 
-export async function benchReceiver(options: ReceiverBenchOptions): Promise<ThroughputRound[]> {
+export interface ReceiverBench {
+  rounds: ThroughputRound[];
+  /** Where the receiver's CPU went, from one more round run under --cpu-prof (not counted above). */
+  profile: { place: string; share: number }[];
+}
+
+export async function benchReceiver(options: ReceiverBenchOptions): Promise<ReceiverBench> {
   const redis = await startRedis({ appendfsync: 'everysec' });
   const inspect = new Redis(redis.url);
   const results: ThroughputRound[] = [];
@@ -46,11 +56,16 @@ export async function benchReceiver(options: ReceiverBenchOptions): Promise<Thro
         await inspect.flushall();
       }
     }
+    const profileDir = await mkdtemp(join(tmpdir(), 'imsync-prof-'));
+    await oneRound('imsync', options.rounds + 1, options, redis, inspect, {
+      nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
+    });
+    await inspect.flushall();
+    return { rounds: results, profile: summarizeProfile(profileDir) };
   } finally {
     inspect.disconnect();
     await redis.dispose();
   }
-  return results;
 }
 
 async function oneRound(
@@ -59,6 +74,7 @@ async function oneRound(
   options: ReceiverBenchOptions,
   redis: RedisService,
   inspect: Redis,
+  profiling: { nodeArgs?: string[] } = {},
 ): Promise<ThroughputRound> {
   const prefix = `bench${round}`;
   const port = String(options.port);
@@ -75,7 +91,7 @@ async function oneRound(
             HOST: '127.0.0.1',
             QUEUE_PREFIX: prefix,
           },
-          { discardAfterReady: true, deployedAt: options.built.receiver },
+          { discardAfterReady: true, deployedAt: options.built.receiver, nodeArgs: profiling.nodeArgs },
         ).then((app) => ({ pid: app.child.pid ?? 0, stop: () => app.stop() }));
   try {
     const url = `http://127.0.0.1:${port}`;

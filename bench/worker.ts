@@ -1,4 +1,7 @@
 import { once } from 'node:events';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   startAppProcess,
   startLocalPostgres as startPostgres,
@@ -9,6 +12,7 @@ import { checkStored, type GeneratedMessage, MessageFactory } from '@imsync/simu
 import { Queue } from 'bullmq';
 import type { Built } from './lib/build.js';
 import { cpuSeconds, watchRss } from './lib/proc.js';
+import { summarizeProfile } from './lib/profile.js';
 import { MIB, sleep, startScript } from './lib/util.js';
 import { SDK_APP_ID } from './receiver.js';
 
@@ -37,7 +41,13 @@ export interface WorkerBenchOptions {
   concurrency: number;
 }
 
-export async function benchWorker(options: WorkerBenchOptions): Promise<DrainRound[]> {
+export interface WorkerBench {
+  rounds: DrainRound[];
+  /** Where the worker's CPU went, from one more drain run under --cpu-prof (not counted above). */
+  profile: { place: string; share: number }[];
+}
+
+export async function benchWorker(options: WorkerBenchOptions): Promise<WorkerBench> {
   const redis = await startRedis({ appendfsync: 'everysec' });
   const postgres = await startPostgres({});
   const connection = createRedis(redis.url, { role: 'producer' });
@@ -58,11 +68,22 @@ export async function benchWorker(options: WorkerBenchOptions): Promise<DrainRou
         await connection.flushall();
       }
     }
+    const profileDir = await mkdtemp(join(tmpdir(), 'imsync-prof-'));
+    const factory = new MessageFactory({ seed: 99, groups: 200 });
+    const messages = Array.from({ length: options.jobs }, () => factory.next());
+    await oneRound(
+      'imsync',
+      'drainprofile',
+      messages,
+      options,
+      { redis, postgres, connection },
+      { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] },
+    );
+    return { rounds: results, profile: summarizeProfile(profileDir) };
   } finally {
     connection.disconnect();
     await Promise.all([redis.dispose(), postgres.dispose()]);
   }
-  return results;
 }
 
 interface Services {
@@ -77,6 +98,7 @@ async function oneRound(
   messages: GeneratedMessage[],
   options: WorkerBenchOptions,
   { redis, postgres, connection }: Services,
+  profiling: { nodeArgs?: string[] } = {},
 ): Promise<DrainRound> {
   const queueConnection = createRedis(redis.url, { role: 'worker' });
   const queue = new Queue(GROUP_MESSAGES_QUEUE, { connection: queueConnection, prefix });
@@ -104,7 +126,7 @@ async function oneRound(
       : await startAppProcess(
           'worker',
           { ...env, DATABASE_URL: databaseUrl, METRICS_PORT: '0' },
-          { discardAfterReady: true, deployedAt: options.built.worker },
+          { discardAfterReady: true, deployedAt: options.built.worker, nodeArgs: profiling.nodeArgs },
         ).then((app) => ({ pid: app.child.pid ?? 0, stop: () => app.stop() }));
   try {
     const redisPid = redis.pid() ?? 0;

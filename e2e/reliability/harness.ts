@@ -1,5 +1,5 @@
 import { GROUP_MESSAGES_QUEUE } from '@imsync/queue';
-import { checkStored, type GeneratedMessage, type LoadSummary, runLoad } from '@imsync/simulator';
+import { checkStored, type GeneratedMessage, type LoadSummary, runLoad, type SentMessage } from '@imsync/simulator';
 import {
   type AppProcess,
   freePort,
@@ -41,7 +41,7 @@ export interface ScenarioContext {
   /** Resolves with the time of the first 200 after `since` (ms since the epoch). */
   firstOkAfter(since: number): Promise<number>;
   /** Resolves once every message in `messages` is in the archive. */
-  allStored(messages: readonly GeneratedMessage[], timeoutMs?: number): Promise<void>;
+  allStored(messages: readonly SentMessage[], timeoutMs?: number): Promise<void>;
 }
 
 export interface Scenario {

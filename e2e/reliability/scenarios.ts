@@ -1,5 +1,4 @@
 import { GROUP_MESSAGE_JOB } from '@imsync/queue';
-import type { GeneratedMessage } from '@imsync/simulator';
 import pg from 'pg';
 import { type Scenario, type ScenarioContext, SDK_APP_ID, sleep } from './harness.js';
 
@@ -115,7 +114,7 @@ export const SCENARIOS: Scenario[] = [
       return { recoveryMs: 0 };
     },
     async after(ctx, load) {
-      const refused = load.acknowledgedMessages.filter((m: GeneratedMessage) => m.identity.random % 50 === 0);
+      const refused = load.acknowledgedMessages.filter((m) => m.identity.random % 50 === 0);
       await waitUntilDrained(ctx);
       const failed = await ctx.queue.getFailed(0, -1);
       const retried = failed.filter((job) => job.attemptsMade > 1).length;

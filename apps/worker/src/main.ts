@@ -33,6 +33,13 @@ logger.info({ applied }, applied.length > 0 ? 'database migrated' : 'database sc
 const redis = createRedis(config.REDIS_URL, { role: 'worker', connectionName: 'imsync-worker' });
 redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
 
+// The markers of all jobs in progress go out together: one socket write per turn, not per job.
+const dedupeRedis = createRedis(config.REDIS_URL, {
+  role: 'worker',
+  connectionName: 'imsync-worker-dedupe',
+  autoPipelining: true,
+});
+dedupeRedis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
 const registry = createRegistry({ service: 'worker' });
 const metricsQueue = new Queue(GROUP_MESSAGES_QUEUE, { connection: redis, prefix: config.QUEUE_PREFIX });
 metricsQueue.on('error', () => {});
@@ -46,7 +53,7 @@ const groupMessages = createGroupMessageWorker({
   lockDurationMs: config.JOB_LOCK_MS,
   stalledIntervalMs: config.STALLED_CHECK_MS,
   sink,
-  dedupe: createRedisDedupe(redis, config.QUEUE_PREFIX, config.DEDUPE_TTL_SECONDS),
+  dedupe: createRedisDedupe(dedupeRedis, config.QUEUE_PREFIX, config.DEDUPE_TTL_SECONDS),
   logger,
   metrics: createWorkerMetrics(registry),
 });
@@ -78,7 +85,7 @@ const shutdown = createShutdown({
     { name: 'sink', run: () => sink.close() },
     { name: 'metrics queue', run: () => metricsQueue.close() },
     { name: 'postgres', run: () => pool.end() },
-    { name: 'redis', run: () => redis.quit() },
+    { name: 'redis', run: () => Promise.all([redis.quit(), dedupeRedis.quit()]) },
     { name: 'ops server', run: () => new Promise<void>((resolve) => server.close(() => resolve())) },
   ],
 });

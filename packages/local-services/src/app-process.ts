@@ -9,6 +9,8 @@ export interface AppProcessOptions {
   onOutput?: (line: string) => void;
   /** Stop keeping log lines once the process is ready (benchmarks: thousands of lines a second). */
   discardAfterReady?: boolean;
+  /** Extra node flags, e.g. --cpu-prof (which NODE_OPTIONS does not take). */
+  nodeArgs?: readonly string[];
 }
 
 export interface AppProcess {
@@ -31,7 +33,7 @@ export async function startAppProcess(
   env: Record<string, string>,
   options: AppProcessOptions = {},
 ): Promise<AppProcess> {
-  const { command, args, cwd } = appCommand(app, options.deployedAt);
+  const { command, args, cwd } = appCommand(app, options.deployedAt, options.nodeArgs);
   const child = spawnOwned(command, args, {
     cwd,
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },

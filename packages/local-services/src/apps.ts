@@ -22,13 +22,13 @@ export interface AppCommand {
  * How to run an app: from its TypeScript sources as `pnpm start:*` does, or, given the directory
  * `scripts/deploy-app.sh` wrote, from its built output as the image does.
  */
-export function appCommand(app: AppName, deployedAt?: string): AppCommand {
+export function appCommand(app: AppName, deployedAt?: string, nodeArgs: readonly string[] = []): AppCommand {
   const entry = APPS[app];
   return deployedAt
-    ? { command: process.execPath, args: ['--enable-source-maps', entry.built], cwd: deployedAt }
+    ? { command: process.execPath, args: [...nodeArgs, '--enable-source-maps', entry.built], cwd: deployedAt }
     : {
         command: process.execPath,
-        args: ['--import', 'tsx', '--conditions=@imsync/source', entry.main],
+        args: [...nodeArgs, '--import', 'tsx', '--conditions=@imsync/source', entry.main],
         cwd: `${repoRoot}${entry.dir}`,
       };
 }

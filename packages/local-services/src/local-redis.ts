@@ -32,6 +32,8 @@ export async function startLocalRedis(options: RedisServerOptions = {}): Promise
       options.appendfsync ?? 'everysec',
       '--save',
       '',
+      '--latency-monitor-threshold',
+      '1',
       '--maxmemory-policy',
       'noeviction',
       '--protected-mode',

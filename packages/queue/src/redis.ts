@@ -11,6 +11,11 @@ export type RedisRole = 'producer' | 'worker';
 
 export interface RedisConnectionOptions {
   role: RedisRole;
+  /**
+   * Send the commands issued in one turn of the event loop as one write. For connections many
+   * concurrent jobs share (the dedupe markers), not for BullMQ's own, which pipelines itself.
+   */
+  autoPipelining?: boolean;
   /** Producer only: a command that takes longer fails (ms). */
   commandTimeoutMs?: number;
   /** Shows in `CLIENT LIST`, so an operator can tell the processes apart. */
@@ -26,6 +31,7 @@ export function redisOptions(options: RedisConnectionOptions): RedisOptions {
     retryStrategy,
     connectTimeout: 5000,
     keepAlive: 10_000,
+    enableAutoPipelining: options.autoPipelining ?? false,
   };
   if (options.role === 'producer') {
     return {

@@ -1,6 +1,12 @@
 export { ELEMENT_TYPES } from './elements.js';
 export { type LoadOptions, type LoadSummary, runLoad, type SendResult } from './load.js';
-export { type GeneratedMessage, MessageFactory, type MessageFactoryOptions } from './messages.js';
+export {
+  type GeneratedIdentity,
+  type GeneratedMessage,
+  MessageFactory,
+  type MessageFactoryOptions,
+  type SentMessage,
+} from './messages.js';
 export { Random } from './random.js';
 export { type LatencySummary, summarizeLatencies } from './stats.js';
 export { checkStored, type StoredCheck, waitUntilStored } from './verify.js';

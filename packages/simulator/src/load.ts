@@ -1,6 +1,7 @@
-import { Agent, request } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { signedCallbackUrl } from '@imsync/protocol';
-import { type GeneratedMessage, MessageFactory } from './messages.js';
+import { Pool } from 'undici';
+import { type GeneratedIdentity, type GeneratedMessage, MessageFactory, type SentMessage } from './messages.js';
 import { Random } from './random.js';
 import { type LatencySummary, summarizeLatencies } from './stats.js';
 
@@ -48,25 +49,35 @@ export interface LoadSummary {
   /** Sends that could not go out on time because `concurrency` requests were already in flight. */
   lateSends: number;
   latency: LatencySummary;
+  /** The longest this process's own event loop was held up, ms: a late client inflates latency. */
+  clientStallMs: number;
   elapsedMs: number;
   /** Messages (not sends) that got at least one 200. */
-  acknowledgedMessages: GeneratedMessage[];
+  acknowledgedMessages: SentMessage[];
   /** Every message sent at least once, answered or not. */
-  sentMessages: GeneratedMessage[];
+  sentMessages: SentMessage[];
 }
 
 /**
  * Plays the IM backend: posts generated callbacks at a fixed rate (open loop: a slow answer
  * does not delay the next send, up to `concurrency` in flight) and counts what came back.
  */
+const RECENT = 10_000;
+
 export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
   const seed = options.seed ?? Date.now();
   const factory = new MessageFactory({ groups: options.groups, seed });
   const chance = new Random(seed ^ 0x5eed);
-  const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
+  // undici: Node's own HTTP client library, much lighter per request than node:http, so the
+  // client's cost does not crowd out the server it measures on a small machine.
+  const pool = new Pool(new URL(options.url).origin, { connections: options.concurrency, pipelining: 1 });
   const duplicateRatio = options.duplicateRatio ?? 0;
-  const sent: GeneratedMessage[] = [];
-  const acknowledged = new Set<GeneratedMessage>();
+  // Only identities are kept for the summary: a long run keeping every body would spend its time in
+  // garbage collection, and a client pausing for that would show up as the server's latency.
+  const sent: SentMessage[] = [];
+  const acknowledged = new Set<GeneratedIdentity>();
+  // Repeats are drawn from the most recent messages, kept with their bodies.
+  const recent: GeneratedMessage[] = [];
   const latencies: number[] = [];
   const summary: LoadSummary = {
     sent: 0,
@@ -77,6 +88,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     errors: {},
     lateSends: 0,
     latency: summarizeLatencies([]),
+    clientStallMs: 0,
     elapsedMs: 0,
     acknowledgedMessages: [],
     sentMessages: [],
@@ -88,12 +100,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
 
   const fire = (message: GeneratedMessage, duplicate: boolean, scheduledAt: number) => {
     inFlight++;
-    const done = post(agent, signer(), message.body, options.timeoutMs ?? 5000).then(({ status, error }) => {
+    const done = post(pool, signer(), message.body, options.timeoutMs ?? 5000).then(({ status, error }) => {
       const latencyMs = performance.now() - scheduledAt;
       latencies.push(latencyMs);
       if (status === 200) {
         summary.acknowledged++;
-        acknowledged.add(message);
+        acknowledged.add(message.identity);
       } else if (status >= 400 && status < 500) {
         summary.rejected[status] = (summary.rejected[status] ?? 0) + 1;
       } else {
@@ -109,6 +121,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     pending.add(done);
   };
 
+  const stalls = monitorEventLoopDelay({ resolution: 10 });
+  stalls.enable();
   const started = performance.now();
   const interval = options.rate > 0 ? 1000 / options.rate : 0;
   const total = Math.round(options.count * (1 + duplicateRatio));
@@ -131,20 +145,23 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     const repeatsLeft = total - options.count - summary.duplicatesSent;
     const newLeft = options.count - sent.length;
     const duplicate = sent.length > 0 && repeatsLeft > 0 && chance.next() * (repeatsLeft + newLeft) < repeatsLeft;
-    const message = duplicate ? chance.pick(sent) : factory.next();
+    const message = duplicate ? chance.pick(recent) : factory.next();
     if (duplicate) {
       summary.duplicatesSent++;
     } else {
-      sent.push(message);
+      sent.push({ identity: message.identity });
+      recent[(sent.length - 1) % RECENT] = message;
     }
     summary.sent++;
     fire(message, duplicate, interval > 0 ? scheduledAt : performance.now());
   }
   await Promise.all(pending);
-  agent.destroy();
+  await pool.close();
   summary.elapsedMs = performance.now() - started;
+  stalls.disable();
+  summary.clientStallMs = stalls.max / 1e6;
   summary.latency = summarizeLatencies(latencies);
-  summary.acknowledgedMessages = [...acknowledged];
+  summary.acknowledgedMessages = [...acknowledged].map((identity) => ({ identity }));
   summary.sentMessages = sent;
   return summary;
 }
@@ -163,19 +180,24 @@ function createSigner(options: LoadOptions): () => string {
   };
 }
 
-function post(agent: Agent, url: string, body: string, timeoutMs: number): Promise<{ status: number; error?: string }> {
-  return new Promise((resolve) => {
-    const req = request(
-      url,
-      { method: 'POST', agent, headers: { 'content-length': Buffer.byteLength(body) }, timeout: timeoutMs },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
-        res.on('error', (error) => resolve({ status: 0, error: error.message }));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', (error: NodeJS.ErrnoException) => resolve({ status: 0, error: error.code ?? error.message }));
-    req.end(body);
-  });
+async function post(
+  pool: Pool,
+  url: string,
+  body: string,
+  timeoutMs: number,
+): Promise<{ status: number; error?: string }> {
+  try {
+    const { statusCode, body: reply } = await pool.request({
+      path: url.slice(url.indexOf('/', url.indexOf('//') + 2)),
+      method: 'POST',
+      body,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+    await reply.dump();
+    return { status: statusCode };
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    return { status: 0, error: code ?? (error as Error).message };
+  }
 }

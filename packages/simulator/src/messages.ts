@@ -2,11 +2,22 @@ import { GROUP_AFTER_SEND_MSG } from '@imsync/protocol';
 import { ELEMENT_BUILDERS, ELEMENT_TYPES } from './elements.js';
 import { Random } from './random.js';
 
-/** One callback body to send; `identity` is what the archive's unique key is made of. */
+/** What the archive's unique key is made of (the SdkAppid aside). */
+export interface GeneratedIdentity {
+  readonly groupId: string;
+  readonly topicId: string;
+  readonly msgSeq: number;
+  readonly random: number;
+}
+
+/** One callback body to send. */
 export interface GeneratedMessage {
   readonly body: string;
-  readonly identity: { groupId: string; topicId: string; msgSeq: number; random: number };
+  readonly identity: GeneratedIdentity;
 }
+
+/** A message without its body: enough to look it up in the archive, light to keep by the million. */
+export type SentMessage = Pick<GeneratedMessage, 'identity'>;
 
 interface Group {
   id: string;

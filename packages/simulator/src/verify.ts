@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { GeneratedMessage } from './messages.js';
+import type { SentMessage } from './messages.js';
 
 export interface StoredCheck {
   /** Messages asked about that have a row. */
@@ -16,7 +16,7 @@ export interface StoredCheck {
 export async function checkStored(
   databaseUrl: string,
   sdkAppId: string,
-  messages: readonly GeneratedMessage[],
+  messages: readonly SentMessage[],
 ): Promise<StoredCheck> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
@@ -55,7 +55,7 @@ export async function checkStored(
 export async function waitUntilStored(
   databaseUrl: string,
   sdkAppId: string,
-  messages: readonly GeneratedMessage[],
+  messages: readonly SentMessage[],
   timeoutMs: number,
 ): Promise<StoredCheck> {
   const deadline = Date.now() + timeoutMs;
