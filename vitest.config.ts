@@ -24,7 +24,7 @@ export default defineConfig({
           name: 'integration',
           // After the unit tests, and with its own worker limit.
           sequence: { groupOrder: 1 },
-          include: ['{apps,packages}/*/{src,test}/**/*.int.test.ts', 'e2e/**/*.int.test.ts'],
+          include: ['{apps,packages}/*/{src,test}/**/*.int.test.ts', 'e2e/**/*.int.test.ts', 'bench/**/*.int.test.ts'],
           // Each file starts its own Redis/PostgreSQL processes; two cores fit two files at once.
           pool: 'forks',
           maxWorkers: 2,
