@@ -1,4 +1,4 @@
-import { DEFAULT_QUEUE_PREFIX } from '@imsync/queue';
+import { QueuePrefixVar } from '@imsync/queue';
 import { type Env, intVar, LogLevelVar, parseConfig, urlVar } from '@imsync/runtime';
 import * as v from 'valibot';
 
@@ -11,10 +11,7 @@ const flag = (fallback: boolean) =>
 export const DashboardEnvSchema = v.pipe(
   v.object({
     REDIS_URL: urlVar(['redis:', 'rediss:']),
-    QUEUE_PREFIX: v.optional(
-      v.pipe(v.string(), v.regex(/^[\w.-]+$/, 'letters, digits, _ . - only')),
-      DEFAULT_QUEUE_PREFIX,
-    ),
+    QUEUE_PREFIX: QueuePrefixVar,
     PORT: intVar(3000, 0, 65535),
     HOST: v.optional(v.string(), '0.0.0.0'),
     /** Login for the dashboard; both required unless DASHBOARD_LOCAL_ONLY is set. */

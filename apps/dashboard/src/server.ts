@@ -1,7 +1,9 @@
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { ALL_QUEUES, createRedis, registerQueueMetrics } from '@imsync/queue';
 import {
+  closeHttpServer,
   createLogger,
   createRegistry,
   createShutdown,
@@ -60,11 +62,10 @@ const shutdown = createShutdown({
   steps: [
     {
       name: 'http server',
-      run: () =>
-        new Promise<void>((resolve, reject) => {
-          accepting = false;
-          server.close((error) => (error ? reject(error) : resolve()));
-        }),
+      run: () => {
+        accepting = false;
+        return closeHttpServer(server as Server);
+      },
     },
     { name: 'queues', run: () => Promise.all(queues.map((queue) => queue.close())) },
     { name: 'redis', run: () => redis.quit() },

@@ -1,5 +1,5 @@
 import { DEFAULT_MAX_JSON_DEPTH, DEFAULT_SIGNATURE_WINDOW_SECONDS, MAX_JSON_DEPTH_LIMIT } from '@imsync/protocol';
-import { DEFAULT_QUEUE_PREFIX, DEFAULT_RETRY_POLICY } from '@imsync/queue';
+import { DEFAULT_RETRY_POLICY, QueuePrefixVar } from '@imsync/queue';
 import { type Env, intVar, LogLevelVar, parseConfig, urlVar } from '@imsync/runtime';
 import * as v from 'valibot';
 
@@ -20,10 +20,7 @@ export const ReceiverEnvSchema = v.object({
   ENQUEUE_TIMEOUT_MS: intVar(1000, 50, 1900),
   JOB_ATTEMPTS: intVar(DEFAULT_RETRY_POLICY.attempts, 1, 1000),
   JOB_BACKOFF_MS: intVar(DEFAULT_RETRY_POLICY.baseDelayMs, 1, 3600 * 1000),
-  QUEUE_PREFIX: v.optional(
-    v.pipe(v.string(), v.regex(/^[\w.-]+$/, 'letters, digits, _ . - only')),
-    DEFAULT_QUEUE_PREFIX,
-  ),
+  QUEUE_PREFIX: QueuePrefixVar,
   /** A client that has not sent its request headers after this long is disconnected (slowloris). */
   HTTP_HEADERS_TIMEOUT_MS: intVar(5000, 100, 120_000),
   /** A client that has not sent its whole request after this long is disconnected. */

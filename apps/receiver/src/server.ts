@@ -1,6 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { createGroupMessageProducer, createRedis } from '@imsync/queue';
-import { createLogger, createRegistry, createShutdown, loadConfigOrExit, onSignals } from '@imsync/runtime';
+import {
+  closeHttpServer,
+  createLogger,
+  createRegistry,
+  createShutdown,
+  loadConfigOrExit,
+  onSignals,
+} from '@imsync/runtime';
 import { createApp } from './app.js';
 import { loadReceiverConfig } from './config.js';
 import { startHttpServer } from './http-server.js';
@@ -57,12 +64,10 @@ const shutdown = createShutdown({
     {
       // Stop accepting connections, let in-flight requests finish (their replies depend on Redis).
       name: 'http server',
-      run: () =>
-        new Promise<void>((resolve, reject) => {
-          accepting = false;
-          server.close((error) => (error ? reject(error) : resolve()));
-          server.closeIdleConnections();
-        }),
+      run: () => {
+        accepting = false;
+        return closeHttpServer(server);
+      },
     },
     { name: 'queue', run: () => producer.close() },
     { name: 'redis', run: () => redis.quit() },

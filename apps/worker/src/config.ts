@@ -1,4 +1,4 @@
-import { DEFAULT_QUEUE_PREFIX, DEFAULT_RETRY_POLICY } from '@imsync/queue';
+import { DEFAULT_RETRY_POLICY, QueuePrefixVar } from '@imsync/queue';
 import { type Env, intVar, LogLevelVar, parseConfig, urlVar } from '@imsync/runtime';
 import * as v from 'valibot';
 
@@ -11,10 +11,7 @@ export const WorkerEnvSchema = v.object({
   WORKER_CONCURRENCY: intVar(50, 1, 1000),
   /** Port of /healthz, /readyz and /metrics. */
   METRICS_PORT: intVar(9091, 0, 65535),
-  QUEUE_PREFIX: v.optional(
-    v.pipe(v.string(), v.regex(/^[\w.-]+$/, 'letters, digits, _ . - only')),
-    DEFAULT_QUEUE_PREFIX,
-  ),
+  QUEUE_PREFIX: QueuePrefixVar,
   /** How long "already stored" is remembered in Redis; older repeats fall through to the database's unique key. */
   DEDUPE_TTL_SECONDS: intVar(7 * 24 * 3600, 60, 365 * 24 * 3600),
   /** Longest wait between two tries of a failing job. */

@@ -1,6 +1,8 @@
+import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { createRedis, GROUP_MESSAGES_QUEUE, registerQueueMetrics } from '@imsync/queue';
 import {
+  closeHttpServer,
   createLogger,
   createRegistry,
   createShutdown,
@@ -86,7 +88,7 @@ const shutdown = createShutdown({
     { name: 'metrics queue', run: () => metricsQueue.close() },
     { name: 'postgres', run: () => pool.end() },
     { name: 'redis', run: () => Promise.all([redis.quit(), dedupeRedis.quit()]) },
-    { name: 'ops server', run: () => new Promise<void>((resolve) => server.close(() => resolve())) },
+    { name: 'ops server', run: () => closeHttpServer(server as Server) },
   ],
 });
 onSignals(shutdown, logger);

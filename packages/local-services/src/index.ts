@@ -5,4 +5,4 @@ export { type LocalPostgresOptions, startLocalPostgres } from './local-postgres.
 export { type RedisServerOptions, startLocalRedis } from './local-redis.js';
 export { freePort } from './ports.js';
 export { type ServerProcess, startServerProcess } from './server-process.js';
-export type { PostgresService, RedisService, ServiceHandle } from './services.js';
+export { createUniqueDatabase, type PostgresService, type RedisService, type ServiceHandle } from './services.js';

@@ -1,5 +1,4 @@
 import { type ChildProcess, execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 import { spawnOwned } from './child.js';
 import { startServerProcess } from './server-process.js';
-import type { PostgresService } from './services.js';
+import { createUniqueDatabase, type PostgresService } from './services.js';
 
 interface Binaries {
   initdb: string;
@@ -106,17 +105,7 @@ export async function startLocalPostgres(options: LocalPostgresOptions = {}): Pr
     host: '127.0.0.1',
     port,
     url,
-    async createDatabase() {
-      const name = `t_${randomBytes(6).toString('hex')}`;
-      const client = new pg.Client({ connectionString: url() });
-      await client.connect();
-      try {
-        await client.query(`CREATE DATABASE ${name}`);
-      } finally {
-        await client.end();
-      }
-      return url(name);
-    },
+    createDatabase: async () => url(await createUniqueDatabase(url())),
     stop,
     start: () => server.start(),
     pid: () => server.pid(),

@@ -25,3 +25,18 @@ export interface PostgresService extends ServiceHandle {
   /** Creates an empty database with a unique name and returns its URL. */
   createDatabase(): Promise<string>;
 }
+
+/** Creates an empty database with a unique name on the server at `adminUrl`; returns its name. */
+export async function createUniqueDatabase(adminUrl: string): Promise<string> {
+  const { default: pg } = await import('pg');
+  const { randomBytes } = await import('node:crypto');
+  const name = `t_${randomBytes(6).toString('hex')}`;
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  return name;
+}

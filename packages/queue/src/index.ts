@@ -1,6 +1,13 @@
 export { type GroupMessageJobData, GroupMessageJobDataSchema } from './job.js';
 export { registerQueueMetrics } from './metrics.js';
-export { ALL_QUEUES, DEFAULT_QUEUE_PREFIX, dedupeMarkerKey, GROUP_MESSAGE_JOB, GROUP_MESSAGES_QUEUE } from './names.js';
+export {
+  ALL_QUEUES,
+  DEFAULT_QUEUE_PREFIX,
+  dedupeMarkerKey,
+  GROUP_MESSAGE_JOB,
+  GROUP_MESSAGES_QUEUE,
+  QueuePrefixVar,
+} from './names.js';
 export {
   createGroupMessageProducer,
   type GroupMessageProducer,

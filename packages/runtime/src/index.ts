@@ -8,6 +8,7 @@ export {
   requiredVar,
   urlVar,
 } from './config.js';
+export { closeHttpServer } from './http-server.js';
 export { createLogger, type Logger, type LoggerOptions } from './logger.js';
 export { createRegistry, METRIC_PREFIX } from './metrics.js';
 export { type OpsRoutesOptions, type ReadinessCheck, registerOpsRoutes } from './ops-routes.js';

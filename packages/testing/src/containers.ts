@@ -1,4 +1,4 @@
-import { freePort, type PostgresService, type RedisService } from '@imsync/local-services';
+import { createUniqueDatabase, freePort, type PostgresService, type RedisService } from '@imsync/local-services';
 import type { StartedTestContainer } from 'testcontainers';
 
 // Host ports are fixed at creation so a restarted container comes back where clients look for it.
@@ -24,7 +24,6 @@ export async function startRedisContainer(appendfsync: string): Promise<RedisSer
 
 export async function startPostgresContainer(): Promise<PostgresService> {
   const { GenericContainer, Wait } = await import('testcontainers');
-  const pg = await import('pg');
   const port = await freePort();
   const container = await new GenericContainer('postgres:15-alpine')
     .withExposedPorts({ container: 5432, host: port })
@@ -35,17 +34,7 @@ export async function startPostgresContainer(): Promise<PostgresService> {
   return {
     ...lifecycle(container, port),
     url,
-    async createDatabase() {
-      const name = `t_${Math.random().toString(16).slice(2, 14)}`;
-      const client = new pg.default.Client({ connectionString: url() });
-      await client.connect();
-      try {
-        await client.query(`CREATE DATABASE ${name}`);
-      } finally {
-        await client.end();
-      }
-      return url(name);
-    },
+    createDatabase: async () => url(await createUniqueDatabase(url())),
   };
 }
 
