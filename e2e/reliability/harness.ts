@@ -141,12 +141,21 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
     startWorker,
     progress: () => ({ sends, acknowledged, lastOk: okTimes.at(-1) ?? 0 }),
     afterSends: (target) =>
-      sends >= target ? Promise.resolve() : new Promise((resolve) => sendWaiters.push({ sends: target, resolve })),
+      sends >= target
+        ? Promise.resolve()
+        : withDeadline(
+            new Promise((resolve) => sendWaiters.push({ sends: target, resolve })),
+            `${target} sends (made ${sends})`,
+          ),
     firstOkAfter: async (since) => {
+      const deadline = Date.now() + WAIT_LIMIT_MS;
       for (;;) {
         const ok = okTimes.find((time) => time > since);
         if (ok !== undefined) {
           return ok;
+        }
+        if (Date.now() > deadline) {
+          throw new Error(`no 200 within ${WAIT_LIMIT_MS} ms after the fault (sends so far: ${sends})`);
         }
         await sleep(5);
       }
@@ -191,7 +200,10 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
         }
       },
     });
-    const [summary, fault] = await Promise.all([load, scenario.fault(ctx)]);
+    const [summary, fault] = await Promise.all([
+      withDeadline(load, 'the load to finish', 120_000),
+      withDeadline(scenario.fault(ctx), 'the fault and its recovery', 120_000),
+    ]);
     const after = await scenario.after?.(ctx, summary);
 
     // Everything the receiver acknowledged must land; give the workers time to drain the backlog.
@@ -224,6 +236,17 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
     connection.disconnect();
     await Promise.all([redis.dispose(), postgres.dispose()]);
   }
+}
+
+/** No wait in a scenario is open-ended: a stuck pipeline fails the scenario with a reason. */
+export const WAIT_LIMIT_MS = 60_000;
+
+export function withDeadline<T>(promise: Promise<T>, what: string, ms = WAIT_LIMIT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`waited ${ms} ms for ${what}`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -1,6 +1,6 @@
 import { GROUP_MESSAGE_JOB } from '@imsync/queue';
 import pg from 'pg';
-import { type Scenario, type ScenarioContext, SDK_APP_ID, sleep } from './harness.js';
+import { type Scenario, type ScenarioContext, SDK_APP_ID, sleep, WAIT_LIMIT_MS } from './harness.js';
 
 // The fault scenarios of RELIABILITY.md. Each injects its fault a little into the load, while
 // callbacks keep coming, and says how long the pipeline took to recover.
@@ -137,7 +137,11 @@ export const SCENARIOS: Scenario[] = [
 ];
 
 async function waitUntilDrained(ctx: ScenarioContext): Promise<void> {
+  const deadline = Date.now() + WAIT_LIMIT_MS;
   for (;;) {
+    if (Date.now() > deadline) {
+      throw new Error(`the queue did not drain within ${WAIT_LIMIT_MS} ms`);
+    }
     const counts = await ctx.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
     if (Object.values(counts).every((n) => n === 0)) {
       return;
