@@ -5,8 +5,15 @@ import { loadFixture } from '@imsync/fixtures';
 import type { FailReply } from '@imsync/protocol';
 import { waitFor } from '@imsync/testing';
 import { expect } from 'vitest';
-import { startHttpServer } from '../src/http-server.js';
-import { allJobs, callbackUrl, jobCount, OK_REPLY, test as receiverTest, type TestReceiver } from './support.js';
+import {
+  allJobs,
+  callbackUrl,
+  jobCount,
+  OK_REPLY,
+  test as receiverTest,
+  serveReceiver,
+  type TestReceiver,
+} from './support.js';
 
 // The Node-stream body path, through a real @hono/node-server: an oversized upload must be
 // answered 413 (not a reset connection) however the client sends it, and the server must stay
@@ -21,15 +28,7 @@ const CHUNK = 64 * 1024;
 // Redis of its own.)
 const test = receiverTest
   .extend('receiverOptions', { BODY_LIMIT_BYTES: MIB })
-  .extend('server', async ({ receiver }, { onCleanup }) => {
-    const server = await startHttpServer(receiver.app, { port: 0, hostname: '127.0.0.1' });
-    onCleanup(async () => {
-      const closed = new Promise((resolve) => server.close(resolve));
-      server.closeAllConnections();
-      await closed;
-    });
-    return server;
-  })
+  .extend('server', async ({ receiver }, { onCleanup }) => serveReceiver(receiver, onCleanup))
   .extend('base', async ({ server }) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
 
 function expectTooLarge(res: { status: number; body: string }) {

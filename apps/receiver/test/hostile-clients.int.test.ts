@@ -4,7 +4,6 @@ import { type AddressInfo, connect, type Socket } from 'node:net';
 import { messageKeyOf } from '@imsync/testing';
 import { expect, onTestFinished } from 'vitest';
 import { DISCARD_BUDGET } from '../src/body.js';
-import { startHttpServer } from '../src/http-server.js';
 import {
   allJobs,
   callbackUrl,
@@ -12,6 +11,7 @@ import {
   OK_REPLY,
   test as receiverTest,
   SDK_APP_ID,
+  serveReceiver,
   type TestReceiver,
   withTimeout,
 } from './support.js';
@@ -31,20 +31,9 @@ const CLOSE_SLACK_MS = 1000;
 // Each test's receiver (1 MiB body limit, production's default) is served with short timeouts.
 const test = receiverTest
   .extend('receiverOptions', { BODY_LIMIT_BYTES: MIB })
-  .extend('server', async ({ receiver }, { onCleanup }) => {
-    const server = await startHttpServer(receiver.app, {
-      hostname: '127.0.0.1',
-      port: 0,
-      headersTimeoutMs: HEADERS_TIMEOUT_MS,
-      requestTimeoutMs: REQUEST_TIMEOUT_MS,
-    });
-    onCleanup(async () => {
-      const closed = new Promise((resolve) => server.close(resolve));
-      server.closeAllConnections();
-      await closed;
-    });
-    return server;
-  })
+  .extend('server', async ({ receiver }, { onCleanup }) =>
+    serveReceiver(receiver, onCleanup, { headersTimeoutMs: HEADERS_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS }),
+  )
   .extend('base', async ({ server }) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
 
 // --- Normal traffic -----------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import type { Server } from 'node:http';
 import { loadFixture } from '@imsync/fixtures';
 import type { FailReply } from '@imsync/protocol';
 import { createGroupMessageProducer, createRedis, GROUP_MESSAGES_QUEUE, type GroupMessageJobData } from '@imsync/queue';
@@ -9,6 +10,7 @@ import { Queue } from 'bullmq';
 import { expect, onTestFinished } from 'vitest';
 import { createApp, type ReceiverDeps } from '../src/app.js';
 import { REJECTIONS, type RejectionReason } from '../src/errors.js';
+import { type HttpServerOptions, startHttpServer } from '../src/http-server.js';
 import { createReceiverMetrics } from '../src/metrics.js';
 
 export const SDK_APP_ID = '1600012345';
@@ -173,4 +175,22 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Serves a test's receiver over real HTTP on 127.0.0.1 (the Node-stream body path), closed with
+ * all its connections when the test ends.
+ */
+export async function serveReceiver(
+  receiver: TestReceiver,
+  onCleanup: (cleanup: () => Promise<void>) => void,
+  timeouts: Pick<HttpServerOptions, 'headersTimeoutMs' | 'requestTimeoutMs'> = {},
+): Promise<Server> {
+  const server = await startHttpServer(receiver.app, { hostname: '127.0.0.1', port: 0, ...timeouts });
+  onCleanup(async () => {
+    const closed = new Promise((resolve) => server.close(resolve));
+    server.closeAllConnections();
+    await closed;
+  });
+  return server;
 }
