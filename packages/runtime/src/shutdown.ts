@@ -44,7 +44,11 @@ export function createShutdown(options: ShutdownOptions): Shutdown {
       }
       clearTimeout(timer);
       // Logs are written asynchronously: exiting before they are flushed would lose the last lines.
-      await new Promise<void>((resolve) => logger.flush(() => resolve()));
+      // A closed stdout (the reader went away) never completes a flush, so it gets a second at most.
+      await new Promise<void>((resolve) => {
+        setTimeout(resolve, 1000).unref();
+        logger.flush(() => resolve());
+      });
       options.exit(failed ? 1 : exitCode);
     })();
     return running;
