@@ -25,7 +25,7 @@ export interface RedisConnectionOptions {
 /** Reconnect quickly at first, then every second: outages are usually restarts. */
 const retryStrategy = (times: number) => Math.min(50 * times, 1000);
 
-export function redisOptions(options: RedisConnectionOptions): RedisOptions {
+function redisOptions(options: RedisConnectionOptions): RedisOptions {
   const common: RedisOptions = {
     connectionName: options.connectionName,
     retryStrategy,

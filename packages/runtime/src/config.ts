@@ -57,11 +57,6 @@ export function urlVar(schemes: readonly string[], fallback?: string) {
   );
 }
 
-/** A required non-empty string. */
-export function requiredVar(description: string) {
-  return v.pipe(v.string(`is required (${description})`), v.minLength(1, `is required (${description})`));
-}
-
 export const LogLevelVar = v.optional(
   v.picklist(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   'info',

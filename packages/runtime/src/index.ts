@@ -5,7 +5,6 @@ export {
   LogLevelVar,
   loadConfigOrExit,
   parseConfig,
-  requiredVar,
   urlVar,
 } from './config.js';
 export { closeHttpServer } from './http-server.js';

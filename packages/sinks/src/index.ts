@@ -1,4 +1,3 @@
-export { MemorySink } from './memory-sink.js';
 export { type PostgresArchiveOptions, PostgresArchiveSink } from './postgres/archive-sink.js';
 export { isPermanentPgError } from './postgres/errors.js';
 export { migrate } from './postgres/migrations.js';
