@@ -78,6 +78,7 @@ export async function benchEndToEnd(options: EndToEndOptions): Promise<EndToEndR
         {
           REDIS_URL: redis.url,
           DATABASE_URL: databaseUrl,
+          TIM_SDK_APP_ID: SDK_APP_ID,
           METRICS_PORT: '0',
           WORKER_CONCURRENCY: String(options.concurrency),
         },

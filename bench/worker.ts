@@ -125,7 +125,7 @@ async function oneRound(
       ? await startScript(options.built.scripts, 'noop-worker.js', env, 'worker started')
       : await startAppProcess(
           'worker',
-          { ...env, DATABASE_URL: databaseUrl, METRICS_PORT: '0' },
+          { ...env, DATABASE_URL: databaseUrl, TIM_SDK_APP_ID: SDK_APP_ID, METRICS_PORT: '0' },
           { discardAfterReady: true, deployedAt: options.built.worker, nodeArgs: profiling.nodeArgs },
         ).then((app) => ({ pid: app.child.pid ?? 0, stop: () => app.stop() }));
   try {

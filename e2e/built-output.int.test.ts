@@ -42,7 +42,7 @@ test('the built and deployed receiver and worker take a callback into PostgreSQL
   );
   const worker = await startAppProcess(
     'worker',
-    { REDIS_URL: redis.url, DATABASE_URL: databaseUrl, METRICS_PORT: '0' },
+    { REDIS_URL: redis.url, DATABASE_URL: databaseUrl, TIM_SDK_APP_ID: SDK_APP_ID, METRICS_PORT: '0' },
     { deployedAt: join(out, 'worker') },
   );
   const db = new pg.Client({ connectionString: databaseUrl });

@@ -57,6 +57,7 @@ export const test = base
         startAppProcess('worker', {
           ...common,
           DATABASE_URL: databaseUrl,
+          TIM_SDK_APP_ID: SDK_APP_ID,
           METRICS_PORT: '0',
           WORKER_CONCURRENCY: '20',
         }),

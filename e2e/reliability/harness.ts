@@ -116,6 +116,7 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
     const worker = await startAppProcess('worker', {
       REDIS_URL: redis.url,
       DATABASE_URL: databaseUrl,
+      TIM_SDK_APP_ID: SDK_APP_ID,
       METRICS_PORT: '0',
 
       ...FAST_RECOVERY.worker,

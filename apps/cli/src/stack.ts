@@ -113,7 +113,7 @@ export async function stack(argv: string[]): Promise<number> {
     for (let i = 1; i <= workers; i++) {
       const worker = await startAppProcess(
         'worker',
-        { ...common, DATABASE_URL: databaseUrl, METRICS_PORT: '0' },
+        { ...common, TIM_SDK_APP_ID: sdkAppId, DATABASE_URL: databaseUrl, METRICS_PORT: '0' },
         { onOutput: printer(`worker-${i}`, i) },
       );
       apps.push(onExit(`worker-${i}`)(worker));

@@ -9,8 +9,15 @@ export const WorkerEnvSchema = v.object({
   DATABASE_URL: urlVar(['postgres:', 'postgresql:']),
   /** Jobs one process works on at once; the archive batches their rows into shared INSERTs. */
   WORKER_CONCURRENCY: intVar(50, 1, 1000),
-  /** Port of /healthz, /readyz and /metrics. */
+  /**
+   * The apps this worker stores messages for; a job naming any other app fails for good. A job is
+   * data anyone with write access to Redis can forge, so the worker checks it too.
+   */
+  TIM_SDK_APP_ID: v.pipe(v.string('is required (your IM SDKAppID)'), v.regex(/^\d{1,20}$/, 'must be digits')),
+  /** Port of /healthz, /readyz and /metrics; each worker on one host needs its own (0: any free port). */
   METRICS_PORT: intVar(9091, 0, 65535),
+  /** Address of that port: loopback unless a scraper elsewhere needs it (compose sets 0.0.0.0). */
+  METRICS_HOST: v.optional(v.string(), '127.0.0.1'),
   QUEUE_PREFIX: QueuePrefixVar,
   /** How long "already stored" is remembered in Redis; older repeats fall through to the database's unique key. */
   DEDUPE_TTL_SECONDS: intVar(7 * 24 * 3600, 60, 365 * 24 * 3600),

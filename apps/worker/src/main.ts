@@ -1,5 +1,3 @@
-import type { Server } from 'node:http';
-import { serve } from '@hono/node-server';
 import { createRedis, GROUP_MESSAGES_QUEUE, registerQueueMetrics } from '@imsync/queue';
 import {
   closeHttpServer,
@@ -9,11 +7,11 @@ import {
   loadConfigOrExit,
   METRIC_PREFIX,
   onSignals,
-  registerOpsRoutes,
+  startOpsServer,
+  startOrExit,
 } from '@imsync/runtime';
 import { createPool, migrate, PostgresArchiveSink } from '@imsync/sinks';
 import { Queue } from 'bullmq';
-import { Hono } from 'hono';
 import { loadWorkerConfig } from './config.js';
 import { createRedisDedupe } from './dedupe.js';
 import { createWorkerMetrics } from './metrics.js';
@@ -29,12 +27,8 @@ const pool = createPool({
   max: config.PG_POOL_MAX,
   onIdleError: (error) => logger.warn({ err: error }, 'idle PostgreSQL connection lost'),
 });
-const applied = await migrate(pool);
-logger.info({ applied }, applied.length > 0 ? 'database migrated' : 'database schema up to date');
-
 const redis = createRedis(config.REDIS_URL, { role: 'worker', connectionName: 'imsync-worker' });
 redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
-
 // The markers of all jobs in progress go out together: one socket write per turn, not per job.
 const dedupeRedis = createRedis(config.REDIS_URL, {
   role: 'worker',
@@ -42,10 +36,28 @@ const dedupeRedis = createRedis(config.REDIS_URL, {
   autoPipelining: true,
 });
 dedupeRedis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
+
 const registry = createRegistry({ service: 'worker' });
 const metricsQueue = new Queue(GROUP_MESSAGES_QUEUE, { connection: redis, prefix: config.QUEUE_PREFIX });
 metricsQueue.on('error', () => {});
 registerQueueMetrics(registry, METRIC_PREFIX, [metricsQueue]);
+
+let accepting = true;
+// The ops port first: a port that is taken stops the process before it takes a single job.
+const ops = await startOrExit('imsync-worker', () =>
+  startOpsServer({
+    registry,
+    isAccepting: () => accepting,
+    checks: { redis: () => redis.ping(), postgres: () => pool.query('SELECT 1') },
+    host: config.METRICS_HOST,
+    port: config.METRICS_PORT,
+    portVariable: 'METRICS_PORT',
+  }),
+);
+
+const applied = await migrate(pool);
+logger.info({ applied }, applied.length > 0 ? 'database migrated' : 'database schema up to date');
+
 const sink = new PostgresArchiveSink({ pool });
 const groupMessages = createGroupMessageWorker({
   connection: redis,
@@ -54,22 +66,13 @@ const groupMessages = createGroupMessageWorker({
   maxRetryDelayMs: config.RETRY_MAX_DELAY_MS,
   lockDurationMs: config.JOB_LOCK_MS,
   stalledIntervalMs: config.STALLED_CHECK_MS,
+  sdkAppIds: new Set([config.TIM_SDK_APP_ID]),
   sink,
   dedupe: createRedisDedupe(dedupeRedis, config.QUEUE_PREFIX, config.DEDUPE_TTL_SECONDS),
   logger,
   metrics: createWorkerMetrics(registry),
 });
-
-let accepting = true;
-const ops = new Hono();
-registerOpsRoutes(ops, {
-  registry,
-  isAccepting: () => accepting,
-  checks: { redis: () => redis.ping(), postgres: () => pool.query('SELECT 1') },
-});
-const server = serve({ fetch: ops.fetch, port: config.METRICS_PORT }, (info) => {
-  logger.info({ port: info.port, concurrency: config.WORKER_CONCURRENCY }, 'worker started');
-});
+logger.info({ host: config.METRICS_HOST, port: ops.port, concurrency: config.WORKER_CONCURRENCY }, 'worker started');
 
 const shutdown = createShutdown({
   logger,
@@ -88,7 +91,7 @@ const shutdown = createShutdown({
     { name: 'metrics queue', run: () => metricsQueue.close() },
     { name: 'postgres', run: () => pool.end() },
     { name: 'redis', run: () => Promise.all([redis.quit(), dedupeRedis.quit()]) },
-    { name: 'ops server', run: () => closeHttpServer(server as Server) },
+    { name: 'ops server', run: () => closeHttpServer(ops.server) },
   ],
 });
 onSignals(shutdown, logger);

@@ -55,6 +55,7 @@ export async function buildWorker(
     concurrency: 20,
     maxRetryDelayMs: options.maxRetryDelayMs ?? 100,
     lockDurationMs: 30_000,
+    sdkAppIds: new Set([SDK_APP_ID]),
     sink: new PostgresArchiveSink({ pool }),
     dedupe: createRedisDedupe(connection, prefix, 3600),
     logger,

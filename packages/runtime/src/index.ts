@@ -5,10 +5,14 @@ export {
   LogLevelVar,
   loadConfigOrExit,
   parseConfig,
+  redactUrl,
+  SECRET_VARIABLE,
+  startOrExit,
   urlVar,
 } from './config.js';
-export { closeHttpServer } from './http-server.js';
+export { closeHttpServer, type ListenOptions, listen } from './http-server.js';
 export { createLogger, type Logger, type LoggerOptions } from './logger.js';
 export { createRegistry, METRIC_PREFIX } from './metrics.js';
 export { type OpsRoutesOptions, type ReadinessCheck, registerOpsRoutes } from './ops-routes.js';
+export { type OpsServer, startOpsServer } from './ops-server.js';
 export { createShutdown, onSignals, type Shutdown, type ShutdownOptions, type ShutdownStep } from './shutdown.js';

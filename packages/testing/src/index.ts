@@ -3,6 +3,7 @@ export {
   type AppProcessOptions,
   exited,
   freePort,
+  repoRoot,
   type PostgresService,
   type RedisService,
   type ServiceHandle,

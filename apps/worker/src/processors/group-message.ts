@@ -13,6 +13,8 @@ import * as v from 'valibot';
 import type { DedupeStore } from '../dedupe.js';
 
 export interface GroupMessageDeps {
+  /** The apps this worker serves (TIM_SDK_APP_ID): job data is forgeable, so it is checked too. */
+  sdkAppIds: ReadonlySet<string>;
   sink: Sink;
   dedupe: DedupeStore;
   /** Told of every error the sink raised (not of Redis or validation errors). */
@@ -29,6 +31,9 @@ export async function processGroupMessage(data: unknown, deps: GroupMessageDeps)
     throw new UnrecoverableError(`job data invalid: ${formatIssues(job.issues)}`);
   }
   const { sdkAppId, body, receivedAt } = job.output satisfies GroupMessageJobData;
+  if (!deps.sdkAppIds.has(sdkAppId)) {
+    throw new UnrecoverableError(`job for SDKAppID ${sdkAppId}, which this worker does not serve (TIM_SDK_APP_ID)`);
+  }
   // The receiver already enforced its configured depth; this bound only guards against odd jobs.
   const decoded = parseJsonText(body, MAX_JSON_DEPTH_LIMIT);
   if (!decoded.ok) {
