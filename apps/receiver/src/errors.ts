@@ -21,6 +21,7 @@ export const REJECTIONS = {
   body_too_large: { status: 413, code: 41301 },
   command_mismatch: { status: 422, code: 42201 },
   schema: { status: 422, code: 42202 },
+  forbidden_key: { status: 422, code: 42203 },
   internal: { status: 500, code: 50001 },
   queue_unavailable: { status: 503, code: 50301 },
 } as const satisfies Record<string, { status: ContentfulStatusCode; code: number }>;

@@ -82,6 +82,16 @@ function nestingDepth(text: string): number {
   return deepest;
 }
 
+/** Whether any object in a parsed value has a `__proto__`, `constructor` or `prototype` key. */
+function hasPrototypeKey(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) {
+    return false;
+  }
+  return Object.entries(value).some(
+    ([key, child]) => ['__proto__', 'constructor', 'prototype'].includes(key) || hasPrototypeKey(child),
+  );
+}
+
 /** The answer to `bytes` POSTed with a valid signed query whose CallbackCommand is `queryCommand`. */
 function expectedForBody(bytes: Uint8Array, queryCommand: string | undefined): Expected {
   if (bytes.byteLength > LIMIT) {
@@ -103,6 +113,9 @@ function expectedForBody(bytes: Uint8Array, queryCommand: string | undefined): E
     value = JSON.parse(text);
   } catch {
     return rejected('invalid_json');
+  }
+  if (hasPrototypeKey(value)) {
+    return rejected('forbidden_key');
   }
   const envelope = v.safeParse(CallbackEnvelopeSchema, value);
   if (!envelope.success || envelope.output.CallbackCommand !== queryCommand) {

@@ -1,3 +1,4 @@
+import { SdkAppIdSchema } from '@imsync/protocol';
 import { DEFAULT_RETRY_POLICY, QueuePrefixVar } from '@imsync/queue';
 import { type Env, intVar, LogLevelVar, parseConfig, urlVar } from '@imsync/runtime';
 import * as v from 'valibot';
@@ -13,7 +14,7 @@ export const WorkerEnvSchema = v.object({
    * The apps this worker stores messages for; a job naming any other app fails for good. A job is
    * data anyone with write access to Redis can forge, so the worker checks it too.
    */
-  TIM_SDK_APP_ID: v.pipe(v.string('is required (your IM SDKAppID)'), v.regex(/^\d{1,20}$/, 'must be digits')),
+  TIM_SDK_APP_ID: v.pipe(v.string('is required (your IM SDKAppID)'), SdkAppIdSchema),
   /** Port of /healthz, /readyz and /metrics; each worker on one host needs its own (0: any free port). */
   METRICS_PORT: intVar(9091, 0, 65535),
   /** Address of that port: loopback unless a scraper elsewhere needs it (compose sets 0.0.0.0). */

@@ -161,3 +161,22 @@ describe('GroupMessageSchema: flags and @-mentions', () => {
     expect(issuePaths(bodyWith({ GroupAtInfo }))).toEqual([path]);
   });
 });
+
+describe('GroupMessageSchema: only what the archive stores faithfully', () => {
+  test.each(['GroupId', 'TopicId', 'From_Account', 'Operator_Account', 'Type', 'MsgId'])(
+    '%s with U+0000 or an unpaired surrogate is refused; a paired one is fine',
+    (field) => {
+      expect(issuePaths(bodyWith({ [field]: 'a\u0000b' }))).toEqual([field]);
+      expect(issuePaths(bodyWith({ [field]: 'a\ud800' }))).toEqual([field]);
+      expect(issuePaths(bodyWith({ [field]: '\udfffa' }))).toEqual([field]);
+      expect(issuePaths(bodyWith({ [field]: 'a\ud83d\ude00\ufffd' }))).toEqual([]);
+    },
+  );
+
+  test('times are bounded by the year 9999, in seconds and in milliseconds', () => {
+    expect(issuePaths(bodyWith({ MsgTime: 253_402_300_799 }))).toEqual([]);
+    expect(issuePaths(bodyWith({ MsgTime: 253_402_300_800 }))).toEqual(['MsgTime']);
+    expect(issuePaths(bodyWith({ EventTime: 253_402_300_799_999 }))).toEqual([]);
+    expect(issuePaths(bodyWith({ EventTime: '253402300800000' }))).toEqual(['EventTime']);
+  });
+});

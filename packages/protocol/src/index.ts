@@ -14,6 +14,7 @@ export {
 export { KNOWN_ELEMENT_TYPES, type MsgElement, MsgElementSchema } from './schemas/elements.js';
 export { CallbackEnvelopeSchema, type GroupMessage, GroupMessageSchema } from './schemas/group-message.js';
 export { type CallbackQuery, CallbackQuerySchema } from './schemas/query.js';
+export { isStorableText, MAX_UNIX_SECONDS, SdkAppIdSchema } from './schemas/scalars.js';
 export {
   computeSign,
   createSignatureVerifier,

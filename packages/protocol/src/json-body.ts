@@ -4,7 +4,7 @@ export const DEFAULT_MAX_JSON_DEPTH = 32;
 /** The most a deployment may configure; workers re-parse with it, trusting the receiver's own limit. */
 export const MAX_JSON_DEPTH_LIMIT = 1000;
 
-export type JsonBodyFailure = 'encoding' | 'depth' | 'syntax';
+export type JsonBodyFailure = 'encoding' | 'depth' | 'syntax' | 'forbidden_key';
 
 export type JsonBodyResult =
   | { ok: true; text: string; value: unknown }
@@ -16,9 +16,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 /**
  * Decodes a raw request body as strict UTF-8 JSON, whatever its Content-Type said. Nesting is
  * bounded before parsing so no later recursive walk (validation, serialisation) can overflow.
- * A UTF-8 BOM is dropped (it is not part of the JSON text). `JSON.parse` keeps a `"__proto__"` key
- * as an own property and the schemas drop it from every object they validate; values kept as they
- * came (unknown element contents) may still hold one, so never merge them into other objects.
+ * A UTF-8 BOM is dropped (it is not part of the JSON text). A body with a `__proto__`,
+ * `constructor` or `prototype` key anywhere is refused: Tencent never sends one, and the body is
+ * archived and forwarded verbatim to code that may merge it into its own objects.
  */
 export function decodeJsonBody(bytes: Uint8Array, maxDepth = DEFAULT_MAX_JSON_DEPTH): JsonBodyResult {
   let text: string;
@@ -35,11 +35,52 @@ export function parseJsonText(text: string, maxDepth = DEFAULT_MAX_JSON_DEPTH): 
   if (exceedsDepth(text, maxDepth)) {
     return { ok: false, reason: 'depth', detail: `JSON nesting deeper than ${maxDepth}` };
   }
+  let value: unknown;
   try {
-    return { ok: true, text, value: JSON.parse(text) };
+    value = JSON.parse(text);
   } catch (error) {
     return { ok: false, reason: 'syntax', detail: (error as Error).message };
   }
+  // Only text that spells one of the words, or hides a key behind \u escapes, needs the walk.
+  if (MAY_HOLD_FORBIDDEN_KEY.test(text)) {
+    const path = forbiddenKeyPath(value);
+    if (path !== undefined) {
+      return { ok: false, reason: 'forbidden_key', detail: `${path}: key not allowed` };
+    }
+  }
+  return { ok: true, text, value };
+}
+
+/** Keys that name or reach a prototype in JavaScript. */
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+const MAY_HOLD_FORBIDDEN_KEY = /__proto__|constructor|prototype|\\u/;
+
+/** The dotted path of the first forbidden key in a parsed JSON value, if any. */
+function forbiddenKeyPath(value: unknown, path = ''): string | undefined {
+  if (typeof value !== 'object' || value === null) {
+    return undefined;
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = forbiddenKeyPath(value[i], `${path}[${i}]`);
+      if (found !== undefined) {
+        return found;
+      }
+    }
+    return undefined;
+  }
+  for (const key of Object.keys(value)) {
+    const here = path === '' ? key : `${path}.${key}`;
+    if (FORBIDDEN_KEYS.has(key)) {
+      return here;
+    }
+    const found = forbiddenKeyPath((value as Record<string, unknown>)[key], here);
+    if (found !== undefined) {
+      return found;
+    }
+  }
+  return undefined;
 }
 
 const QUOTE = 0x22;

@@ -1,3 +1,4 @@
+import { SdkAppIdSchema } from '@imsync/protocol';
 import * as v from 'valibot';
 
 /**
@@ -6,7 +7,7 @@ import * as v from 'valibot';
  * spelling, key order, duplicate keys). The worker parses and validates it again.
  */
 export const GroupMessageJobDataSchema = v.object({
-  sdkAppId: v.pipe(v.string(), v.regex(/^\d{1,20}$/)),
+  sdkAppId: SdkAppIdSchema,
   body: v.string(),
   /** When the receiver accepted the callback, ms since the epoch. */
   receivedAt: v.pipe(v.number(), v.integer(), v.minValue(0)),

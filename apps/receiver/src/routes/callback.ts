@@ -13,7 +13,7 @@ import type { GroupMessageProducer } from '@imsync/queue';
 import type { Context, Hono } from 'hono';
 import * as v from 'valibot';
 import type { AppEnv } from '../app-env.js';
-import { readBody } from '../body.js';
+import { readBody, refuseUnreadBody, unreadBudget } from '../body.js';
 import { Rejection } from '../errors.js';
 
 export interface CallbackRouteOptions {
@@ -21,7 +21,7 @@ export interface CallbackRouteOptions {
   sdkAppId: string;
   bodyLimitBytes: number;
   maxJsonDepth: number;
-  /** Absent when no callback token is configured: requests are then not signature-checked. */
+  /** Absent only with TIM_CALLBACK_AUTH=off: requests are then not signature-checked. */
   verifySignature: SignatureVerifier | undefined;
   producer: GroupMessageProducer;
   clock: () => number;
@@ -30,14 +30,18 @@ export interface CallbackRouteOptions {
 const OK_HEADERS = { 'content-type': 'application/json' };
 
 /**
- * `POST <path>`: the IM backend's callback. Checks run in a fixed order (method, size, app,
- * signature, JSON, command, schema) and the first failure answers; only a valid group message
- * reaches the queue, and the 200 is sent once Redis holds it.
+ * `POST <path>`: the IM backend's callback. Checks run in a fixed order (method, app, signature,
+ * size, JSON, command, schema) and the first failure answers. Whatever the query alone decides is
+ * decided before a byte of the body is read, so an unauthenticated caller costs no body buffer.
+ * Only a valid group message reaches the queue, and the 200 is sent once Redis holds it.
  */
 export function registerCallbackRoute(app: Hono<AppEnv>, options: CallbackRouteOptions): void {
+  const unread = unreadBudget(options.bodyLimitBytes);
   app.all(options.path, async (c) => {
-    if (c.req.method !== 'POST') {
-      throw new Rejection('method_not_allowed', 'method not allowed; use POST', { allow: 'POST' });
+    const refusal = checkRequestLine(c, options);
+    if (refusal) {
+      refuseUnreadBody(c, unread);
+      throw refusal;
     }
     const body = await readBody(c, options.bodyLimitBytes);
     if (!body.ok) {
@@ -46,24 +50,13 @@ export function registerCallbackRoute(app: Hono<AppEnv>, options: CallbackRouteO
         : new Rejection('body_incomplete', 'request body ended early');
     }
 
-    const query = c.req.query();
-    if (query.SdkAppid !== options.sdkAppId) {
-      throw new Rejection('wrong_app', 'SdkAppid does not match this app');
-    }
-    if (options.verifySignature) {
-      const signature = options.verifySignature(query.Sign, query.RequestTime);
-      if (!signature.ok) {
-        throw new Rejection(`signature_${signature.reason}`, signatureMessage[signature.reason]);
-      }
-    }
-
     const decoded = decodeJsonBody(body.bytes, options.maxJsonDepth);
     if (!decoded.ok) {
       throw new Rejection(decodeReason[decoded.reason], decoded.detail);
     }
     const envelope = v.safeParse(CallbackEnvelopeSchema, decoded.value);
     const command = envelope.success ? envelope.output.CallbackCommand : undefined;
-    if (command === undefined || command !== query.CallbackCommand) {
+    if (command === undefined || command !== c.req.query('CallbackCommand')) {
       throw new Rejection('command_mismatch', 'CallbackCommand missing or different in query and body');
     }
     if (command !== GROUP_AFTER_SEND_MSG) {
@@ -80,6 +73,23 @@ export function registerCallbackRoute(app: Hono<AppEnv>, options: CallbackRouteO
     c.set('outcome', 'accepted');
     return c.body(OK_REPLY_TEXT, 200, OK_HEADERS);
   });
+}
+
+/** The refusal the method and query alone call for (method, then app, then signature), if any. */
+function checkRequestLine(c: Context<AppEnv>, options: CallbackRouteOptions): Rejection | undefined {
+  if (c.req.method !== 'POST') {
+    return new Rejection('method_not_allowed', 'method not allowed; use POST', { allow: 'POST' });
+  }
+  if (c.req.query('SdkAppid') !== options.sdkAppId) {
+    return new Rejection('wrong_app', 'SdkAppid does not match this app');
+  }
+  if (options.verifySignature) {
+    const signature = options.verifySignature(c.req.query('Sign'), c.req.query('RequestTime'));
+    if (!signature.ok) {
+      return new Rejection(`signature_${signature.reason}`, signatureMessage[signature.reason]);
+    }
+  }
+  return undefined;
 }
 
 async function enqueue(
@@ -108,4 +118,9 @@ const signatureMessage = {
   mismatch: 'Sign does not match',
 } as const;
 
-const decodeReason = { encoding: 'invalid_encoding', depth: 'json_too_deep', syntax: 'invalid_json' } as const;
+const decodeReason = {
+  encoding: 'invalid_encoding',
+  depth: 'json_too_deep',
+  syntax: 'invalid_json',
+  forbidden_key: 'forbidden_key',
+} as const;
