@@ -1,10 +1,10 @@
 import { createSignatureVerifier } from '@imsync/protocol';
 import type { GroupMessageProducer } from '@imsync/queue';
-import { type Logger, registerOpsRoutes } from '@imsync/runtime';
+import type { Logger } from '@imsync/runtime';
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
-import type { Registry } from 'prom-client';
 import type { AppEnv } from './app-env.js';
+import { refuseUnreadBody, unreadBudget } from './body.js';
 import type { ReceiverConfig } from './config.js';
 import { Rejection, rejectionResponse } from './errors.js';
 import type { CallbackOutcome, ReceiverMetrics } from './metrics.js';
@@ -22,15 +22,16 @@ export interface ReceiverDeps {
   >;
   producer: GroupMessageProducer;
   logger: Logger;
-  registry: Registry;
   metrics: ReceiverMetrics;
   /** ms since the epoch; tests pin it to check the signature window. */
   clock?: () => number;
-  /** False once shutdown began: /readyz turns 503 so traffic moves elsewhere. */
-  isAccepting?: () => boolean;
 }
 
-/** The receiver as a Hono app: no ports, no env, no globals, so tests drive it with `app.request()`. */
+/**
+ * The receiver's public app: the callback route and `/healthz`, nothing else. No ports, no env,
+ * no globals, so tests drive it with `app.request()`. `/readyz` and `/metrics` tell what a
+ * stranger must not learn (dependency errors, traffic): they are on the ops server (`ops.ts`).
+ */
 export function createApp(deps: ReceiverDeps): Hono<AppEnv> {
   const { config, logger, metrics } = deps;
   const clock = deps.clock ?? Date.now;
@@ -63,11 +64,8 @@ export function createApp(deps: ReceiverDeps): Hono<AppEnv> {
     }
   });
 
-  registerOpsRoutes(app, {
-    registry: deps.registry,
-    isAccepting: deps.isAccepting,
-    checks: { redis: () => deps.producer.ping() },
-  });
+  // Load balancers probe the public port; the answer says the process runs, nothing more.
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
   registerCallbackRoute(app, {
     path: config.CALLBACK_PATH,
@@ -86,7 +84,11 @@ export function createApp(deps: ReceiverDeps): Hono<AppEnv> {
     clock,
   });
 
-  app.notFound((c) => rejectionResponse(c, new Rejection('not_found', 'no such route')));
+  const unread = unreadBudget(config.BODY_LIMIT_BYTES);
+  app.notFound((c) => {
+    refuseUnreadBody(c, unread);
+    return rejectionResponse(c, new Rejection('not_found', 'no such route'));
+  });
   app.onError((error, c) => {
     if (error instanceof Rejection) {
       c.set('reason', error.reason);

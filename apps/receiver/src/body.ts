@@ -3,26 +3,64 @@ import type { Context } from 'hono';
 
 export type BodyResult = { ok: true; bytes: Uint8Array } | { ok: false; reason: 'too_large' | 'incomplete' };
 
+/** How much of an unwanted upload is read and thrown away, at most, before the socket is closed. */
+export interface DiscardBudget {
+  bytes: number;
+  ms: number;
+}
+
 /**
  * How much of an oversized upload is read and thrown away after the 413, like nginx's lingering
  * close. Closing at once would reset the connection, and a client still writing its body would
- * lose the 413 with it. Past the budget the socket is closed anyway.
+ * lose the 413 with it. Past the budget the socket is closed anyway. Generous, because only a
+ * caller that passed the signature check gets this far.
  */
-export const DISCARD_BUDGET = { bytes: 64 * 1024 * 1024, ms: 10_000 };
+export const DISCARD_BUDGET: DiscardBudget = { bytes: 64 * 1024 * 1024, ms: 10_000 };
+
+/**
+ * The same for a request refused before its body was read (wrong app, bad signature, wrong
+ * method or path): anyone can send those, so they get no more than a legitimate body's worth.
+ */
+export function unreadBudget(bodyLimitBytes: number): DiscardBudget {
+  return { bytes: bodyLimitBytes, ms: 1000 };
+}
+
+/**
+ * For a refusal decided before the body was read: the connection closes after the reply, and
+ * what the client still sends is thrown away within `budget`, never buffered. The client thus
+ * gets its 401/403 instead of a reset, and cannot keep the socket by trickling a body.
+ */
+export function refuseUnreadBody(c: Context, budget: DiscardBudget): void {
+  c.header('connection', 'close');
+  const incoming = incomingOf(c);
+  if (!incoming) {
+    return;
+  }
+  discardRest(incoming, budget);
+  // A client that got its reply may still keep its end open: the socket goes with the budget.
+  const socket = incoming.socket;
+  const timer = setTimeout(() => socket.destroy(), budget.ms);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}
 
 /**
  * Reads the raw body, stopping as soon as it passes `limit` bytes so a huge upload costs no
  * memory; the rest is discarded (`DISCARD_BUDGET`) so the client reliably gets its 413.
  */
 export function readBody(c: Context, limit: number): Promise<BodyResult> {
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  const incoming = incomingOf(c);
   if (Number(c.req.header('content-length')) > limit) {
     if (incoming) {
-      discardRest(incoming);
+      discardRest(incoming, DISCARD_BUDGET);
     }
     return Promise.resolve({ ok: false, reason: 'too_large' });
   }
   return incoming ? readIncoming(incoming, limit) : readWebStream(c.req.raw, limit);
+}
+
+function incomingOf(c: Context): IncomingMessage | undefined {
+  return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
 }
 
 // On @hono/node-server: straight from the Node stream, no web-stream layer in between.
@@ -41,7 +79,7 @@ function readIncoming(incoming: IncomingMessage, limit: number): Promise<BodyRes
       size += chunk.length;
       if (size > limit) {
         finish({ ok: false, reason: 'too_large' });
-        discardRest(incoming);
+        discardRest(incoming, DISCARD_BUDGET);
         return;
       }
       chunks.push(chunk);
@@ -83,9 +121,9 @@ async function readWebStream(request: Request, limit: number): Promise<BodyResul
   return { ok: true, bytes: Buffer.concat(chunks, size) };
 }
 
-function discardRest(incoming: IncomingMessage): void {
+function discardRest(incoming: IncomingMessage, budget: DiscardBudget): void {
   // A connection not kept alive (Connection: close, HTTP/1.0) is destroyed by Node as soon as the
-  // reply is written; a client still writing its body then gets a reset instead of its 413. Close
+  // reply is written; a client still writing its body then gets a reset instead of its reply. Close
   // only our side (FIN) and keep reading until the client is done or the budget runs out.
   const socket = incoming.socket as (typeof incoming.socket & { destroySoon?: () => void }) | undefined;
   if (socket) {
@@ -96,11 +134,11 @@ function discardRest(incoming: IncomingMessage): void {
     clearTimeout(timer);
     incoming.socket?.destroy();
   };
-  const timer = setTimeout(close, DISCARD_BUDGET.ms);
+  const timer = setTimeout(close, budget.ms);
   timer.unref();
   incoming.on('data', (chunk: Buffer) => {
     bytes += chunk.length;
-    if (bytes > DISCARD_BUDGET.bytes) {
+    if (bytes > budget.bytes) {
       close();
     }
   });

@@ -3,32 +3,61 @@ import { DEFAULT_RETRY_POLICY, QueuePrefixVar } from '@imsync/queue';
 import { type Env, intVar, LogLevelVar, parseConfig, urlVar } from '@imsync/runtime';
 import * as v from 'valibot';
 
-export const ReceiverEnvSchema = v.object({
-  /** Redis holding the queue; a 200 is sent only once the job is in it. */
-  REDIS_URL: urlVar(['redis:', 'rediss:']),
-  /** Your IM app's SDKAppID; callbacks for any other app are refused with 403. */
-  TIM_SDK_APP_ID: v.pipe(v.string('is required (your IM SDKAppID)'), v.regex(/^\d{1,20}$/, 'must be digits')),
-  /** The console's callback authentication token; when set, `Sign` and `RequestTime` are required. */
-  TIM_CALLBACK_TOKEN: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty when set'), v.maxLength(128))),
-  PORT: intVar(8080, 0, 65535),
-  HOST: v.optional(v.string(), '0.0.0.0'),
-  CALLBACK_PATH: v.optional(v.pipe(v.string(), v.startsWith('/', 'must start with /')), '/im/callback'),
-  BODY_LIMIT_BYTES: intVar(1024 * 1024, 1024, 64 * 1024 * 1024),
-  MAX_JSON_DEPTH: intVar(DEFAULT_MAX_JSON_DEPTH, 8, MAX_JSON_DEPTH_LIMIT),
-  SIGNATURE_WINDOW_SECONDS: intVar(DEFAULT_SIGNATURE_WINDOW_SECONDS, 1, 3600),
-  /** A Redis write slower than this fails the request with 503, well within Tencent's 2 s. */
-  ENQUEUE_TIMEOUT_MS: intVar(1000, 50, 1900),
-  JOB_ATTEMPTS: intVar(DEFAULT_RETRY_POLICY.attempts, 1, 1000),
-  JOB_BACKOFF_MS: intVar(DEFAULT_RETRY_POLICY.baseDelayMs, 1, 3600 * 1000),
-  QUEUE_PREFIX: QueuePrefixVar,
-  /** A client that has not sent its request headers after this long is disconnected (slowloris). */
-  HTTP_HEADERS_TIMEOUT_MS: intVar(5000, 100, 120_000),
-  /** A client that has not sent its whole request after this long is disconnected. */
-  HTTP_REQUEST_TIMEOUT_MS: intVar(15_000, 100, 600_000),
-  /** Time for in-flight requests to finish on SIGTERM before the process exits anyway. */
-  SHUTDOWN_TIMEOUT_MS: intVar(10_000, 100, 600_000),
-  LOG_LEVEL: LogLevelVar,
-});
+const AUTH_PATHS = [['TIM_CALLBACK_AUTH'], ['TIM_CALLBACK_TOKEN']] as const;
+
+export const ReceiverEnvSchema = v.pipe(
+  v.object({
+    /** Redis holding the queue; a 200 is sent only once the job is in it. */
+    REDIS_URL: urlVar(['redis:', 'rediss:']),
+    /** Your IM app's SDKAppID; callbacks for any other app are refused with 403. */
+    TIM_SDK_APP_ID: v.pipe(v.string('is required (your IM SDKAppID)'), v.regex(/^\d{1,20}$/, 'must be digits')),
+    /**
+     * `on` (default): every callback must carry a valid `Sign`, so `TIM_CALLBACK_TOKEN` is required.
+     * `off`: nothing is checked; anyone who reaches the port can enqueue. Only an explicit `off`
+     * does that, so a forgotten token stops the process instead of opening it.
+     */
+    TIM_CALLBACK_AUTH: v.optional(v.picklist(['on', 'off'], 'must be on or off'), 'on'),
+    /** The console's callback authentication token. */
+    TIM_CALLBACK_TOKEN: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty when set'), v.maxLength(128))),
+    PORT: intVar(8080, 0, 65535),
+    HOST: v.optional(v.string(), '0.0.0.0'),
+    /** Connections open at once on PORT; past it, new ones are closed at once (idle sockets cost memory). */
+    MAX_CONNECTIONS: intVar(1024, 16, 65535),
+    /** Port of /readyz and /metrics, apart from the public one (0: any free port). */
+    METRICS_PORT: intVar(9090, 0, 65535),
+    /** Address of that port: loopback unless a scraper elsewhere needs it (compose sets 0.0.0.0). */
+    METRICS_HOST: v.optional(v.string(), '127.0.0.1'),
+    CALLBACK_PATH: v.optional(v.pipe(v.string(), v.startsWith('/', 'must start with /')), '/im/callback'),
+    BODY_LIMIT_BYTES: intVar(1024 * 1024, 1024, 64 * 1024 * 1024),
+    MAX_JSON_DEPTH: intVar(DEFAULT_MAX_JSON_DEPTH, 8, MAX_JSON_DEPTH_LIMIT),
+    /** Tencent says 60 s; a wider window lets a captured URL be replayed for longer, hence the cap. */
+    SIGNATURE_WINDOW_SECONDS: intVar(DEFAULT_SIGNATURE_WINDOW_SECONDS, 1, 300),
+    /** A Redis write slower than this fails the request with 503, well within Tencent's 2 s. */
+    ENQUEUE_TIMEOUT_MS: intVar(1000, 50, 1900),
+    JOB_ATTEMPTS: intVar(DEFAULT_RETRY_POLICY.attempts, 1, 1000),
+    JOB_BACKOFF_MS: intVar(DEFAULT_RETRY_POLICY.baseDelayMs, 1, 3600 * 1000),
+    QUEUE_PREFIX: QueuePrefixVar,
+    /** A client that has not sent its request headers after this long is disconnected (slowloris). */
+    HTTP_HEADERS_TIMEOUT_MS: intVar(5000, 100, 120_000),
+    /** A client that has not sent its whole request after this long is disconnected. */
+    HTTP_REQUEST_TIMEOUT_MS: intVar(15_000, 100, 600_000),
+    /** Time for in-flight requests to finish on SIGTERM before the process exits anyway. */
+    SHUTDOWN_TIMEOUT_MS: intVar(10_000, 100, 600_000),
+    LOG_LEVEL: LogLevelVar,
+  }),
+  // partialCheck, not check: it runs even when an unrelated variable is wrong, so every problem
+  // shows at once. Its message is all that is printed, never the token.
+  v.partialCheck(
+    AUTH_PATHS,
+    (c) => c.TIM_CALLBACK_AUTH === 'off' || c.TIM_CALLBACK_TOKEN !== undefined,
+    'TIM_CALLBACK_TOKEN is required while TIM_CALLBACK_AUTH=on (the default): set it to the console token, or set TIM_CALLBACK_AUTH=off to accept unsigned callbacks',
+  ),
+  v.partialCheck(
+    AUTH_PATHS,
+    (c) => c.TIM_CALLBACK_AUTH === 'on' || c.TIM_CALLBACK_TOKEN === undefined,
+    'TIM_CALLBACK_AUTH=off contradicts a set TIM_CALLBACK_TOKEN: unset TIM_CALLBACK_TOKEN, or remove TIM_CALLBACK_AUTH to check signatures',
+  ),
+);
 
 export type ReceiverConfig = v.InferOutput<typeof ReceiverEnvSchema>;
 

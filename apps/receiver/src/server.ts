@@ -1,24 +1,27 @@
-import type { AddressInfo } from 'node:net';
 import { createGroupMessageProducer, createRedis } from '@imsync/queue';
 import {
   closeHttpServer,
   createLogger,
   createRegistry,
   createShutdown,
+  listen,
   loadConfigOrExit,
   onSignals,
+  startOpsServer,
+  startOrExit,
 } from '@imsync/runtime';
 import { createApp } from './app.js';
+import { createCallbackServer } from './callback-server.js';
 import { loadReceiverConfig } from './config.js';
-import { startHttpServer } from './http-server.js';
 import { createReceiverMetrics } from './metrics.js';
+import { receiverOpsRoutes } from './ops.js';
 
 // Process start: parse config, build the dependencies, listen, and wire shutdown. No logic here.
 
 const config = loadConfigOrExit('imsync-receiver', () => loadReceiverConfig(process.env));
 const logger = createLogger({ name: 'imsync-receiver', level: config.LOG_LEVEL });
-if (config.TIM_CALLBACK_TOKEN === undefined) {
-  logger.warn('TIM_CALLBACK_TOKEN is not set: callbacks are accepted without a signature check');
+if (config.TIM_CALLBACK_AUTH === 'off') {
+  logger.warn('TIM_CALLBACK_AUTH=off: callbacks are not authenticated; anyone who can reach PORT can enqueue');
 }
 
 const redis = createRedis(config.REDIS_URL, {
@@ -36,23 +39,35 @@ const producer = createGroupMessageProducer({
 
 const registry = createRegistry({ service: 'receiver' });
 let accepting = true;
-const app = createApp({
-  config,
-  producer,
-  logger,
-  registry,
-  metrics: createReceiverMetrics(registry),
-  isAccepting: () => accepting,
-});
+// The ops port first, as the worker does: a port that is taken stops the process before the
+// public port takes a single callback.
+const ops = await startOrExit('imsync-receiver', () =>
+  startOpsServer({
+    ...receiverOpsRoutes({ registry, producer, isAccepting: () => accepting }),
+    host: config.METRICS_HOST,
+    port: config.METRICS_PORT,
+    portVariable: 'METRICS_PORT',
+  }),
+);
 
-const server = await startHttpServer(app, {
-  hostname: config.HOST,
-  port: config.PORT,
+const app = createApp({ config, producer, logger, metrics: createReceiverMetrics(registry) });
+const server = createCallbackServer(app, {
   headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
   requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+  maxConnections: config.MAX_CONNECTIONS,
 });
+const address = await startOrExit('imsync-receiver', () =>
+  listen(server, { host: config.HOST, port: config.PORT, portVariable: 'PORT' }),
+);
 logger.info(
-  { host: config.HOST, port: (server.address() as AddressInfo).port, path: config.CALLBACK_PATH },
+  {
+    host: config.HOST,
+    port: address.port,
+    path: config.CALLBACK_PATH,
+    opsHost: config.METRICS_HOST,
+    opsPort: ops.port,
+    maxConnections: config.MAX_CONNECTIONS,
+  },
   'receiver listening',
 );
 
@@ -71,6 +86,7 @@ const shutdown = createShutdown({
     },
     { name: 'queue', run: () => producer.close() },
     { name: 'redis', run: () => redis.quit() },
+    { name: 'ops server', run: () => closeHttpServer(ops.server) },
   ],
 });
 onSignals(shutdown, logger);

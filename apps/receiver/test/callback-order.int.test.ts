@@ -2,9 +2,10 @@ import { expect } from 'vitest';
 import type { RejectionReason } from '../src/errors.js';
 import { callbackUrl, expectRejection, jobCount, messageBody, test as receiverTest, TOKEN } from './support.js';
 
-// The checks run in a fixed order (method, size, app, signature, JSON, command, schema) and the
+// The checks run in a fixed order (method, app, signature, size, JSON, command, schema) and the
 // first failure answers. A request that is wrong in several ways must get the earliest check's
-// answer, so cheap checks shield expensive ones and an unsigned caller learns nothing about bodies.
+// answer, so cheap checks shield expensive ones: everything the query alone decides comes before
+// the body is read, and an unsigned caller learns nothing about bodies, not even their limit.
 
 const LIMIT = 2048;
 const NOW = 1_767_225_600_000;
@@ -31,11 +32,7 @@ const cases: [string, Case][] = [
     'GET + wrong app + bad signature + invalid JSON → 405',
     { method: 'GET', query: { ...WRONG_APP, ...BAD_SIGN }, body: INVALID_JSON, expected: 'method_not_allowed' },
   ],
-  ['oversize + wrong app → 413', { query: WRONG_APP, body: OVERSIZED_GARBAGE, expected: 'body_too_large' }],
-  [
-    'oversize + bad signature + invalid JSON → 413',
-    { query: BAD_SIGN, body: OVERSIZED_GARBAGE, expected: 'body_too_large' },
-  ],
+  ['wrong app + oversize → 403', { query: WRONG_APP, body: OVERSIZED_GARBAGE, expected: 'wrong_app' }],
   [
     'wrong app + bad signature → 403',
     { query: { ...WRONG_APP, ...BAD_SIGN }, body: messageBody(), expected: 'wrong_app' },
@@ -44,10 +41,22 @@ const cases: [string, Case][] = [
     'wrong app + stale signature + invalid JSON → 403',
     { query: { ...WRONG_APP, ...STALE }, body: INVALID_JSON, expected: 'wrong_app' },
   ],
+  [
+    'bad signature + oversize + invalid JSON → 401',
+    { query: BAD_SIGN, body: OVERSIZED_GARBAGE, expected: 'signature_mismatch' },
+  ],
+  [
+    'missing signature + oversize → 401',
+    { query: { token: undefined }, body: OVERSIZED_GARBAGE, expected: 'signature_missing' },
+  ],
   ['bad signature + invalid JSON → 401', { query: BAD_SIGN, body: INVALID_JSON, expected: 'signature_mismatch' }],
   [
     'stale signature + command mismatch + schema error → 401',
     { query: { ...STALE, ...OTHER_COMMAND }, body: SCHEMA_ERROR, expected: 'signature_stale' },
+  ],
+  [
+    'oversize + invalid JSON + command mismatch → 413',
+    { query: OTHER_COMMAND, body: OVERSIZED_GARBAGE, expected: 'body_too_large' },
   ],
   ['invalid JSON + command mismatch → 400', { query: OTHER_COMMAND, body: INVALID_JSON, expected: 'invalid_json' }],
   [

@@ -1,9 +1,19 @@
 import { once } from 'node:events';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { type AddressInfo, connect, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { messageKeyOf } from '@imsync/testing';
-import { expect, onTestFinished } from 'vitest';
+import { expect } from 'vitest';
 import { DISCARD_BUDGET } from '../src/body.js';
+import {
+  closedWithin,
+  type RawClient,
+  rawClient,
+  responseOf,
+  statusOf,
+  UPLOAD_CHUNK,
+  uploadThenRead,
+  writerOf,
+} from './raw-client.js';
 import {
   allJobs,
   callbackUrl,
@@ -94,67 +104,6 @@ async function expectServedFast(receiver: TestReceiver, served: Served[]): Promi
 }
 
 // --- Slow and silent clients --------------------------------------------------------------------
-
-interface RawClient {
-  socket: Socket;
-  /** Resolves once the socket is closed, whoever closed it. */
-  closed: Promise<void>;
-  /** What the server sent, as latin1 text. */
-  received(): string;
-}
-
-/**
- * A client on a bare socket that writes `prefix` at once, then `trickle` one byte every `everyMs`
- * (the slowness is the point), and stops as soon as the socket closes.
- */
-async function rawClient(base: string, prefix = '', trickle = '', everyMs = 100): Promise<RawClient> {
-  const url = new URL(base);
-  const socket = connect(Number(url.port), url.hostname);
-  await once(socket, 'connect');
-  let data = '';
-  socket.on('data', (chunk: Buffer) => {
-    data += chunk.toString('latin1');
-  });
-  socket.on('error', () => {});
-  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  if (prefix) {
-    socket.write(prefix);
-  }
-  let sent = 0;
-  const timer = trickle
-    ? setInterval(() => {
-        if (socket.destroyed || sent >= trickle.length) {
-          clearInterval(timer);
-          return;
-        }
-        socket.write(trickle.charAt(sent++));
-      }, everyMs)
-    : undefined;
-  void closed.then(() => clearInterval(timer));
-  onTestFinished(() => {
-    clearInterval(timer);
-    socket.destroy();
-  });
-  return { socket, closed, received: () => data };
-}
-
-/** True once `client` is closed, false if it is still open after `ms`. */
-async function closedWithin(client: RawClient, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([client.closed.then(() => true as const), deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** The status of what the server sent, or '' when it sent nothing. */
-function statusOf(received: string): string {
-  return /^HTTP\/1\.1 (\d{3}) /.exec(received)?.[1] ?? '';
-}
 
 /** Resolves after `ms`: the window a scenario runs for (not a wait for an event). */
 function windowOf(ms: number): Promise<void> {
@@ -258,36 +207,7 @@ test(`${IDLE_CONNECTIONS} silent connections are closed by the server within the
 // --- Oversized uploads --------------------------------------------------------------------------
 
 const BIG = 8 * MIB;
-const CHUNK = 64 * 1024;
-// One buffer for every upload, allocated before the memory baseline: RSS then measures the server.
-const BIG_BUFFER = Buffer.alloc(BIG, 0x20);
-
-/** Writes on `client`, resolving true once the kernel took the bytes, false once the socket is closed. */
-function writerOf(client: RawClient): (data: string | Buffer) => Promise<boolean> {
-  return (data) =>
-    Promise.race([
-      new Promise<boolean>((resolve) => client.socket.write(data, (error) => resolve(!error))),
-      client.closed.then(() => false),
-    ]);
-}
-
-/** The first complete (Content-Length framed) response on `client`, or undefined if it closes first. */
-function responseOf(client: RawClient): Promise<{ status: string; body: string } | undefined> {
-  return new Promise((resolve) => {
-    const check = () => {
-      const text = client.received();
-      const end = text.indexOf('\r\n\r\n');
-      const length = Number(/^content-length:\s*(\d+)/im.exec(text.slice(0, Math.max(end, 0)))?.[1]);
-      if (end >= 0 && text.length >= end + 4 + length) {
-        client.socket.off('data', check);
-        resolve({ status: statusOf(text), body: text.slice(end + 4, end + 4 + length) });
-      }
-    };
-    client.socket.on('data', check);
-    void client.closed.then(() => resolve(undefined));
-    check();
-  });
-}
+const CHUNK = UPLOAD_CHUNK.length;
 
 interface UploadResult {
   status?: string;
@@ -310,7 +230,7 @@ async function bigUpload(base: string, chunked: boolean, sample: () => void): Pr
   const framing = chunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${BIG}`;
   let written = 0;
   if (await write(`POST ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n${framing}\r\n\r\n`)) {
-    const data = BIG_BUFFER.subarray(0, CHUNK);
+    const data = UPLOAD_CHUNK;
     const frame = chunked ? Buffer.concat([Buffer.from(`${CHUNK.toString(16)}\r\n`), data, Buffer.from('\r\n')]) : data;
     while (written < BIG && (await write(frame))) {
       written += CHUNK;
@@ -361,26 +281,6 @@ test('10 parallel 8 MiB uploads get 413 while signed callbacks stay fast and mem
   // The server reads at most the 1 MiB limit of each upload and throws the rest away unbuffered.
   expect((peak - baseline) / MIB).toBeLessThan(100);
 });
-
-/**
- * Sends `head` and then `total` bytes of body before reading anything, as a blocking client does,
- * and returns the status of whatever reply is there to read afterwards ('' when none).
- */
-async function uploadThenRead(base: string, head: string, total: number): Promise<{ status: string; written: number }> {
-  const client = await rawClient(base);
-  client.socket.pause();
-  const write = writerOf(client);
-  let written = 0;
-  if (await write(head)) {
-    while (written < total && (await write(BIG_BUFFER.subarray(0, CHUNK)))) {
-      written += CHUNK;
-    }
-  }
-  client.socket.resume();
-  // The connection is not kept alive: the server ends it after its reply; wait for that.
-  await withTimeout(client.closed, DISCARD_BUDGET.ms + 5000, 'the end of the upload connection');
-  return { status: statusOf(client.received()), written };
-}
 
 // When the connection is not kept alive (Connection: close, or HTTP/1.0), Node would destroy the
 // socket as soon as the 413 is written; discardRest closes only our side and keeps draining, so a

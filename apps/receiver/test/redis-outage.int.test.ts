@@ -6,7 +6,7 @@ import { expect } from 'vitest';
 import { allJobs, callbackCount, callbackUrl, messageBody, OK_REPLY, type TestReceiver, test } from './support.js';
 
 // Redis gone or hung: the receiver must answer 503 (never a 200 for a job Redis does not hold)
-// within Tencent's 2 s, say so on /readyz, and take callbacks again by itself once Redis is back.
+// within Tencent's 2 s, say so on the ops server's /readyz, and take callbacks again by itself once Redis is back.
 // This file stops and freezes its Redis, so it has one of its own and runs the tests in order;
 // each test brings Redis back (in `finally`, before its receiver is closed) for the next.
 
@@ -28,7 +28,7 @@ function expectUnavailable(reply: { status: number; text: string }) {
 }
 
 async function readiness(receiver: TestReceiver) {
-  const res = await receiver.app.request('/readyz');
+  const res = await receiver.ops.request('/readyz');
   return { status: res.status, body: (await res.json()) as { failing?: string[]; checks: Record<string, string> } };
 }
 

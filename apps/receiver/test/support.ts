@@ -3,24 +3,29 @@ import type { Server } from 'node:http';
 import { loadFixture } from '@imsync/fixtures';
 import type { FailReply } from '@imsync/protocol';
 import { createGroupMessageProducer, createRedis, GROUP_MESSAGES_QUEUE, type GroupMessageJobData } from '@imsync/queue';
-import { createRegistry } from '@imsync/runtime';
+import { createRegistry, listen, registerOpsRoutes } from '@imsync/runtime';
 import { type CallbackQueryOptions, createCaptureLogger, signedCallbackUrl } from '@imsync/testing';
 import { test as base } from '@imsync/testing/vitest';
 import { Queue } from 'bullmq';
+import { Hono } from 'hono';
+import type { Registry } from 'prom-client';
 import { expect, onTestFinished } from 'vitest';
 import { createApp, type ReceiverDeps } from '../src/app.js';
+import { type CallbackServerOptions, createCallbackServer } from '../src/callback-server.js';
 import { REJECTIONS, type RejectionReason } from '../src/errors.js';
-import { type HttpServerOptions, startHttpServer } from '../src/http-server.js';
 import { createReceiverMetrics } from '../src/metrics.js';
+import { receiverOpsRoutes } from '../src/ops.js';
 
 export const SDK_APP_ID = '1600012345';
 export const TOKEN = 'k3m9-ChatCb-Token-2026';
 
 export interface TestReceiver {
   app: ReturnType<typeof createApp>;
+  /** The ops routes (`/readyz`, `/metrics`) as the ops server serves them, on the same registry. */
+  ops: Hono;
   /** A separate handle on the receiver's queue, to see what reached Redis. */
   queue: Queue<GroupMessageJobData>;
-  registry: ReceiverDeps['registry'];
+  registry: Registry;
   logLines: Record<string, unknown>[];
   close(): Promise<void>;
 }
@@ -54,10 +59,11 @@ async function buildReceiver(redisUrl: string, overrides: ReceiverOptions = {}):
     },
     producer,
     logger,
-    registry,
     metrics: createReceiverMetrics(registry),
     clock,
   });
+  const ops = new Hono();
+  registerOpsRoutes(ops, receiverOpsRoutes({ registry, producer }));
   const inspection = createRedis(redisUrl, { role: 'worker' });
   const queue = new Queue<GroupMessageJobData>(GROUP_MESSAGES_QUEUE, { connection: inspection, prefix });
   // The producer refuses (503) until its connection is ready; tests start once it is.
@@ -66,6 +72,7 @@ async function buildReceiver(redisUrl: string, overrides: ReceiverOptions = {}):
   }
   return {
     app,
+    ops,
     queue,
     registry,
     logLines,
@@ -142,7 +149,7 @@ export async function jobCount(queue: Queue<GroupMessageJobData>): Promise<numbe
 }
 
 /** The value of `imsync_callbacks_received_total` for one outcome (and reason; `''` when none). */
-export async function callbackCount(registry: ReceiverDeps['registry'], outcome: string, reason = ''): Promise<number> {
+export async function callbackCount(registry: Registry, outcome: string, reason = ''): Promise<number> {
   const metric = registry.getSingleMetric('imsync_callbacks_received_total');
   if (!metric) {
     throw new Error('imsync_callbacks_received_total is not registered');
@@ -178,15 +185,16 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
 }
 
 /**
- * Serves a test's receiver over real HTTP on 127.0.0.1 (the Node-stream body path), closed with
- * all its connections when the test ends.
+ * Serves a test's receiver over real HTTP on 127.0.0.1 (the Node-stream body path), as the
+ * process does, closed with all its connections when the test ends.
  */
 export async function serveReceiver(
   receiver: TestReceiver,
   onCleanup: (cleanup: () => Promise<void>) => void,
-  timeouts: Pick<HttpServerOptions, 'headersTimeoutMs' | 'requestTimeoutMs'> = {},
+  options: CallbackServerOptions = {},
 ): Promise<Server> {
-  const server = await startHttpServer(receiver.app, { hostname: '127.0.0.1', port: 0, ...timeouts });
+  const server = createCallbackServer(receiver.app, options);
+  await listen(server, { host: '127.0.0.1', port: 0, portVariable: 'PORT' });
   onCleanup(async () => {
     const closed = new Promise((resolve) => server.close(resolve));
     server.closeAllConnections();

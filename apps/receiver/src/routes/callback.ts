@@ -38,7 +38,8 @@ const OK_HEADERS = { 'content-type': 'application/json' };
 export function registerCallbackRoute(app: Hono<AppEnv>, options: CallbackRouteOptions): void {
   const unread = unreadBudget(options.bodyLimitBytes);
   app.all(options.path, async (c) => {
-    const refusal = checkRequestLine(c, options);
+    const query = c.req.query();
+    const refusal = checkRequestLine(c.req.method, query, options);
     if (refusal) {
       refuseUnreadBody(c, unread);
       throw refusal;
@@ -56,7 +57,7 @@ export function registerCallbackRoute(app: Hono<AppEnv>, options: CallbackRouteO
     }
     const envelope = v.safeParse(CallbackEnvelopeSchema, decoded.value);
     const command = envelope.success ? envelope.output.CallbackCommand : undefined;
-    if (command === undefined || command !== c.req.query('CallbackCommand')) {
+    if (command === undefined || command !== query.CallbackCommand) {
       throw new Rejection('command_mismatch', 'CallbackCommand missing or different in query and body');
     }
     if (command !== GROUP_AFTER_SEND_MSG) {
@@ -76,15 +77,19 @@ export function registerCallbackRoute(app: Hono<AppEnv>, options: CallbackRouteO
 }
 
 /** The refusal the method and query alone call for (method, then app, then signature), if any. */
-function checkRequestLine(c: Context<AppEnv>, options: CallbackRouteOptions): Rejection | undefined {
-  if (c.req.method !== 'POST') {
+function checkRequestLine(
+  method: string,
+  query: Record<string, string>,
+  options: CallbackRouteOptions,
+): Rejection | undefined {
+  if (method !== 'POST') {
     return new Rejection('method_not_allowed', 'method not allowed; use POST', { allow: 'POST' });
   }
-  if (c.req.query('SdkAppid') !== options.sdkAppId) {
+  if (query.SdkAppid !== options.sdkAppId) {
     return new Rejection('wrong_app', 'SdkAppid does not match this app');
   }
   if (options.verifySignature) {
-    const signature = options.verifySignature(c.req.query('Sign'), c.req.query('RequestTime'));
+    const signature = options.verifySignature(query.Sign, query.RequestTime);
     if (!signature.ok) {
       return new Rejection(`signature_${signature.reason}`, signatureMessage[signature.reason]);
     }
