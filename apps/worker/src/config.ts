@@ -3,6 +3,15 @@ import { DEFAULT_RETRY_POLICY, QueuePrefixVar } from '@imsync/queue';
 import { type Env, intVar, LogLevelVar, parseConfig, urlVar } from '@imsync/runtime';
 import * as v from 'valibot';
 
+/**
+ * Recovery after a worker crash: its jobs are marked by the first stalled check after the crash
+ * and moved back by the first check after their lock expired, so at worst lock + interval. Each
+ * costs Redis one small script call per worker and period (extending every active lock at once,
+ * and the stalled check, which runs once per interval across all workers).
+ */
+export const DEFAULT_JOB_LOCK_MS = 8000;
+export const DEFAULT_STALLED_CHECK_MS = 4000;
+
 export const WorkerEnvSchema = v.object({
   /** Redis holding the queue (the receiver's). */
   REDIS_URL: urlVar(['redis:', 'rediss:']),
@@ -24,10 +33,17 @@ export const WorkerEnvSchema = v.object({
   DEDUPE_TTL_SECONDS: intVar(7 * 24 * 3600, 60, 365 * 24 * 3600),
   /** Longest wait between two tries of a failing job. */
   RETRY_MAX_DELAY_MS: intVar(DEFAULT_RETRY_POLICY.maxDelayMs, 10, 24 * 3600 * 1000),
-  /** A job whose worker stops renewing its lock this long is taken over by another worker. */
-  JOB_LOCK_MS: intVar(30_000, 1000, 600_000),
-  /** How often a worker looks for jobs whose worker died (their lock expired) and takes them back. */
-  STALLED_CHECK_MS: intVar(30_000, 500, 600_000),
+  /**
+   * A job whose worker stops renewing its lock (renewed every half of this) this long is taken
+   * over by another worker. Shorter means faster recovery, but an event loop blocked this long
+   * would lose its jobs to another worker (harmless, processing is idempotent, only wasted).
+   */
+  JOB_LOCK_MS: intVar(DEFAULT_JOB_LOCK_MS, 1000, 600_000),
+  /**
+   * How often a worker looks for jobs whose worker died and takes them back. After a crash they
+   * are back within JOB_LOCK_MS + STALLED_CHECK_MS at worst (12 s with the defaults).
+   */
+  STALLED_CHECK_MS: intVar(DEFAULT_STALLED_CHECK_MS, 500, 600_000),
   PG_POOL_MAX: intVar(10, 1, 100),
   /** Time for in-flight jobs to finish on SIGTERM before the process exits anyway. */
   SHUTDOWN_TIMEOUT_MS: intVar(30_000, 100, 600_000),

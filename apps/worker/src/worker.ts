@@ -18,7 +18,7 @@ export interface GroupMessageWorkerOptions extends GroupMessageDeps {
   concurrency: number;
   maxRetryDelayMs: number;
   lockDurationMs: number;
-  stalledIntervalMs?: number;
+  stalledIntervalMs: number;
   logger: Logger;
   metrics: WorkerMetrics;
   /** Tests start the worker themselves. */
@@ -94,7 +94,7 @@ export function createGroupMessageWorker(options: GroupMessageWorkerOptions): Gr
       prefix: options.prefix,
       concurrency: options.concurrency,
       lockDuration: options.lockDurationMs,
-      stalledInterval: options.stalledIntervalMs ?? 30_000,
+      stalledInterval: options.stalledIntervalMs,
       // Processing is idempotent, so a job caught in a crash may be taken over again and again.
       maxStalledCount: 10,
       autorun: options.autorun ?? true,

@@ -11,6 +11,7 @@ import { createCaptureLogger } from '@imsync/testing';
 import { test as base } from '@imsync/testing/vitest';
 import { Queue } from 'bullmq';
 import type pg from 'pg';
+import { DEFAULT_JOB_LOCK_MS, DEFAULT_STALLED_CHECK_MS } from '../src/config.js';
 import { createRedisDedupe } from '../src/dedupe.js';
 import { createWorkerMetrics } from '../src/metrics.js';
 import { createGroupMessageWorker, type GroupMessageWorker } from '../src/worker.js';
@@ -54,7 +55,8 @@ export async function buildWorker(
     prefix,
     concurrency: 20,
     maxRetryDelayMs: options.maxRetryDelayMs ?? 100,
-    lockDurationMs: 30_000,
+    lockDurationMs: DEFAULT_JOB_LOCK_MS,
+    stalledIntervalMs: DEFAULT_STALLED_CHECK_MS,
     sdkAppIds: new Set([SDK_APP_ID]),
     sink: new PostgresArchiveSink({ pool }),
     dedupe: createRedisDedupe(connection, prefix, 3600),

@@ -40,6 +40,22 @@ test('a body no retry can fix fails at once, without retries, and stays in the f
   }
 });
 
+test('a job for an app this worker does not serve fails at once and stores nothing (job data is forgeable)', async ({
+  worker: { queue, pool, jobOptions },
+}) => {
+  const text = loadFixture('text-public').text;
+  await queue.add(
+    GROUP_MESSAGE_JOB,
+    { ...jobData(text), sdkAppId: '1400000001' },
+    { ...jobOptions(5), jobId: 'other-app' },
+  );
+  await waitFor(async () => (await queue.getJobState('other-app')) === 'failed', { what: 'the job failed' });
+  const job = await queue.getJob('other-app');
+  expect(job?.attemptsMade).toBe(1);
+  expect(job?.failedReason).toMatch(/SDKAppID 1400000001, which this worker does not serve/);
+  expect(await rowCount(pool)).toBe(0);
+});
+
 test('while PostgreSQL is away jobs retry with backoff, and land once it is back', async ({
   worker: { queue, pool, jobOptions },
   postgres,
