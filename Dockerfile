@@ -22,25 +22,26 @@ RUN --mount=type=cache,id=pnpm-store,target=/root/.local/share/pnpm/store \
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
-# The official image's unprivileged user (uid 1000).
+# The official image's unprivileged user (uid 1000). The app files below stay owned by root, so
+# the process cannot change its own code.
 USER node
 
 FROM runtime AS receiver
-COPY --from=build --chown=node:node /out/receiver /app
+COPY --from=build /out/receiver /app
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT || 8080}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 CMD ["node", "--enable-source-maps", "dist/server.js"]
 
 FROM runtime AS worker
-COPY --from=build --chown=node:node /out/worker /app
+COPY --from=build /out/worker /app
 EXPOSE 9091
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.METRICS_PORT || 9091}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 CMD ["node", "--enable-source-maps", "dist/main.js"]
 
 FROM runtime AS dashboard
-COPY --from=build --chown=node:node /out/dashboard /app
+COPY --from=build /out/dashboard /app
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT || 3000}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]

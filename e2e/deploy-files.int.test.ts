@@ -9,7 +9,7 @@ import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { DashboardEnvSchema } from '../apps/dashboard/src/config.js';
 import { ReceiverEnvSchema } from '../apps/receiver/src/config.js';
-import { WorkerEnvSchema } from '../apps/worker/src/config.js';
+import { MigrateEnvSchema, WorkerEnvSchema } from '../apps/worker/src/config.js';
 
 // Offline checks of the container files (no Docker engine here): they fail when the files drift
 // from the code: a renamed variable, a build target or an entry point that no longer exists.
@@ -26,6 +26,13 @@ interface ComposeService {
   container_name?: string;
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: unknown;
+  read_only?: boolean;
+  cap_drop?: string[];
+  cap_add?: string[];
+  security_opt?: string[];
+  user?: string;
+  entrypoint?: string[];
+  volumes?: string[];
 }
 
 const composeText = read('docker-compose.yml');
@@ -130,6 +137,55 @@ test('the migrate service runs a file the worker build produces, before any work
   expect(migrate.build?.target).toBe('worker');
   expect(builtFiles(apps.worker.manifest)).toContain(migrate.command?.at(-1));
   expect(compose.services.worker?.depends_on?.migrate?.condition).toBe('service_completed_successfully');
+  const entries = entriesOf(MigrateEnvSchema);
+  expect(Object.keys(migrate.environment ?? {}).filter((key) => !(key in entries))).toEqual([]);
+});
+
+describe('least privilege', () => {
+  test.each(['receiver', 'worker', 'dashboard', 'migrate'])(
+    '%s: read-only root filesystem, no capabilities, no privilege gain',
+    (name) => {
+      const service = compose.services[name] as ComposeService;
+      expect(service.read_only).toBe(true);
+      expect(service.cap_drop).toEqual(['ALL']);
+      expect(service.cap_add).toBeUndefined();
+      expect(service.security_opt).toContain('no-new-privileges:true');
+    },
+  );
+
+  test('the app images run as node, with app files it cannot write (owned by root)', () => {
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).not.toMatch(/--chown=node/);
+    for (const name of ['receiver', 'worker', 'dashboard']) {
+      expect(dockerfile).toMatch(new RegExp(`^COPY --from=build /out/${name} /app$`, 'm'));
+    }
+  });
+
+  test('Redis needs a password: started by the ACL script, every client URL carries the user', () => {
+    const redis = compose.services.redis as ComposeService;
+    expect(redis.user).toBe('redis');
+    expect(redis.read_only).toBe(true);
+    expect(redis.cap_drop).toEqual(['ALL']);
+    expect(redis.entrypoint?.join(' ')).toMatch(/start-redis\.sh$/);
+    expect(redis.volumes).toContain('./deploy/redis/start-redis.sh:/usr/local/etc/imsync/start-redis.sh:ro');
+    expect(read('deploy/redis/start-redis.sh')).toMatch(/user default off/);
+    for (const name of ['receiver', 'worker', 'dashboard']) {
+      expect(compose.services[name]?.environment?.REDIS_URL).toMatch(/^redis:\/\/imsync:[^@]+@redis:6379$/);
+    }
+  });
+
+  test('workers use the archive writer role; only the migrate service uses the owner', () => {
+    const role = compose.services.migrate?.environment?.ARCHIVE_WRITER_ROLE;
+    expect(role).toBeTruthy();
+    expect(compose.services.worker?.environment?.DATABASE_URL?.startsWith(`postgres://${role}:`)).toBe(true);
+    expect(compose.services.migrate?.environment?.DATABASE_URL).toMatch(/^postgres:\/\/\$\{POSTGRES_USER:-imsync\}:/);
+  });
+
+  test('PostgreSQL keeps only the capabilities its entrypoint needs to drop to its own user', () => {
+    const postgres = compose.services.postgres as ComposeService;
+    expect(postgres.cap_drop).toEqual(['ALL']);
+    expect(postgres.security_opt).toContain('no-new-privileges:true');
+  });
 });
 
 test('workers can be scaled: no fixed container name, no published port', () => {

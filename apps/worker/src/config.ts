@@ -55,3 +55,11 @@ export type WorkerConfig = v.InferOutput<typeof WorkerEnvSchema>;
 export function loadWorkerConfig(env: Env): WorkerConfig {
   return parseConfig(WorkerEnvSchema, env);
 }
+
+/** `pnpm migrate` (compose: the migrate service), run as the database owner. */
+export const MigrateEnvSchema = v.object({
+  DATABASE_URL: urlVar(['postgres:', 'postgresql:']),
+  /** The workers' role: granted exactly what the archive writer needs (and created, given a password). */
+  ARCHIVE_WRITER_ROLE: v.optional(v.pipe(v.string(), v.regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a plain role name'))),
+  ARCHIVE_WRITER_PASSWORD: v.optional(v.pipe(v.string(), v.minLength(12, 'must be at least 12 characters'))),
+});

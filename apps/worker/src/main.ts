@@ -1,5 +1,6 @@
 import { createRedis, GROUP_MESSAGES_QUEUE, registerQueueMetrics } from '@imsync/queue';
 import {
+  ConfigError,
   closeHttpServer,
   createLogger,
   createRegistry,
@@ -10,7 +11,7 @@ import {
   startOpsServer,
   startOrExit,
 } from '@imsync/runtime';
-import { createPool, migrate, PostgresArchiveSink } from '@imsync/sinks';
+import { createPool, migrate, PostgresArchiveSink, SchemaBehindError } from '@imsync/sinks';
 import { Queue } from 'bullmq';
 import { loadWorkerConfig } from './config.js';
 import { createRedisDedupe } from './dedupe.js';
@@ -55,7 +56,13 @@ const ops = await startOrExit('imsync-worker', () =>
   }),
 );
 
-const applied = await migrate(pool);
+// Up to date: one SELECT, which the workers' least-privileged role may run. Behind, and that role
+// may not migrate: one line saying to run the migrations as the owner.
+const applied = await startOrExit('imsync-worker', () =>
+  migrate(pool).catch((error: unknown) => {
+    throw error instanceof SchemaBehindError ? new ConfigError(`DATABASE_URL: ${error.message}`) : error;
+  }),
+);
 logger.info({ applied }, applied.length > 0 ? 'database migrated' : 'database schema up to date');
 
 const sink = new PostgresArchiveSink({ pool });

@@ -12,6 +12,13 @@ export interface RedisServerOptions {
   appendfsync?: 'always' | 'everysec' | 'no';
   /** Where the data lives and survives restarts; a temporary dir, removed by dispose(), if absent. */
   dataDir?: string;
+  /**
+   * A script that starts `redis-server` with the arguments it is given (compose's
+   * `deploy/redis/start-redis.sh`, say), and the environment it reads.
+   */
+  launcher?: { script: string; env: Record<string, string> };
+  /** Credentials the URL carries (the launcher's ACL user). */
+  auth?: { user: string; password: string };
 }
 
 /** Starts a private `redis-server` from PATH on a free port, with AOF on. */
@@ -19,7 +26,7 @@ export async function startLocalRedis(options: RedisServerOptions = {}): Promise
   const dir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'imsync-redis-')));
   await mkdir(dir, { recursive: true });
   const server = await startServerProcess('redis-server (is it on PATH?)', async (port) => {
-    const child = spawnOwned('redis-server', [
+    const args = [
       '--port',
       String(port),
       '--bind',
@@ -42,7 +49,13 @@ export async function startLocalRedis(options: RedisServerOptions = {}): Promise
       'no',
       '--logfile',
       join(dir, 'redis.log'),
-    ]);
+    ];
+    const { launcher } = options;
+    const child = launcher
+      ? spawnOwned('sh', [launcher.script, ...args], {
+          env: { PATH: process.env.PATH ?? '', REDIS_ACL_FILE: join(dir, 'users.acl'), ...launcher.env },
+        })
+      : spawnOwned('redis-server', args);
     await waitForPong(port, child);
     return child;
   });
@@ -52,7 +65,9 @@ export async function startLocalRedis(options: RedisServerOptions = {}): Promise
   return {
     host: '127.0.0.1',
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: options.auth
+      ? `redis://${encodeURIComponent(options.auth.user)}:${encodeURIComponent(options.auth.password)}@127.0.0.1:${port}`
+      : `redis://127.0.0.1:${port}`,
     stop,
     start: () => server.start(),
     pid: () => server.pid(),
@@ -92,8 +107,8 @@ function ping(port: number): Promise<boolean> {
       reply += data.toString();
       if (reply.includes('\r\n')) {
         socket.end();
-        // "-LOADING" while the AOF is replayed: not ready yet.
-        resolve(reply.startsWith('+PONG'));
+        // "-LOADING" while the AOF is replayed: not ready yet. "-NOAUTH": up, and wants a password.
+        resolve(reply.startsWith('+PONG') || reply.startsWith('-NOAUTH'));
       }
     });
     socket.on('error', () => resolve(false));

@@ -40,11 +40,25 @@ const MIGRATIONS: readonly Migration[] = [
 // Any constant works; it only has to be the same in every process that migrates this database.
 const MIGRATION_LOCK_KEY = 0x1_5e_c0de;
 
+/** The newest schema version this code knows. */
+export const LATEST_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
+
+/** The schema is older than this code and the connected role may not bring it up to date. */
+export class SchemaBehindError extends Error {
+  override readonly name = 'SchemaBehindError';
+}
+
 /**
  * Brings the schema up to date. Safe to run from many workers at once: the first takes an
  * advisory lock and migrates, the others wait on the lock and then find nothing left to do.
+ * A schema already up to date costs one SELECT and no lock, so a role that may only read and
+ * write rows (the archive writer) can call it too; on a schema that is behind, that role gets a
+ * SchemaBehindError that says to run the migrations as the owner.
  */
 export async function migrate(pool: Pool): Promise<number[]> {
+  if ((await appliedVersion(pool)) >= LATEST_VERSION) {
+    return [];
+  }
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
@@ -72,8 +86,32 @@ export async function migrate(pool: Pool): Promise<number[]> {
     return applied;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
+    if ((error as { code?: string }).code === INSUFFICIENT_PRIVILEGE) {
+      throw new SchemaBehindError(
+        `the archive schema is older than this version (${LATEST_VERSION}) and this database role may not migrate it: run \`pnpm migrate\` (compose: the migrate service) as the database owner first`,
+        { cause: error },
+      );
+    }
     throw error;
   } finally {
     client.release();
+  }
+}
+
+const INSUFFICIENT_PRIVILEGE = '42501';
+const UNDEFINED_TABLE = '42P01';
+
+/** The highest applied version, 0 on an empty database. */
+async function appliedVersion(pool: Pool): Promise<number> {
+  try {
+    const { rows } = await pool.query<{ version: number | null }>(
+      'SELECT max(version) AS version FROM imsync_migrations',
+    );
+    return rows[0]?.version ?? 0;
+  } catch (error) {
+    if ((error as { code?: string }).code === UNDEFINED_TABLE) {
+      return 0;
+    }
+    throw error;
   }
 }
