@@ -13,7 +13,7 @@ import {
 } from './support.js';
 
 // Hostile or unusual but valid bodies: the reply is OK, the stored text is exactly what came in,
-// and nothing in the body can reach the process (prototypes) or change the message identity.
+// and nothing in the body can change the message identity. Prototype keys are refused outright.
 
 // text-public's identity, for bodies built from it.
 const TEXT_PUBLIC_KEY = messageKey({
@@ -47,22 +47,28 @@ function rawBody(extra: string, text = '"Standup moved to 10:30, room B."'): str
   ].join('');
 }
 
-test('"__proto__" keys are stored as sent and pollute nothing', async ({ receiver }) => {
-  const body = [
-    '{"__proto__":{"polluted":1,"TopicId":"@TGS#evil","MsgSeq":7},',
-    '"constructor":{"prototype":{"polluted":1}},',
-    '"CallbackCommand":"Group.CallbackAfterSendMsg","GroupId":"@TGS#2QH7MZ4NE","Type":"Public",',
-    '"From_Account":"lin.wei","Random":2718281828,"MsgSeq":1842,"MsgTime":1767583321,',
-    '"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi","__proto__":{"polluted":1}},',
-    '"__proto__":{"MsgType":"TIMFaceElem"}}]}',
-  ].join('');
-  const job = await postAndGetJob(receiver, body);
-  expect(job.data.body).toBe(body);
-  expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-  expect(Object.prototype).not.toHaveProperty('polluted');
-  // A TopicId smuggled in through "__proto__" must not become part of the identity.
-  expect(job.id).toBe(TEXT_PUBLIC_KEY);
-});
+test.for([
+  ['"__proto__" at the top level', '{"__proto__":{"polluted":1,"TopicId":"@TGS#evil","MsgSeq":7},', '__proto__'],
+  ['"constructor" at the top level', '{"constructor":{"prototype":{"polluted":1}},', 'constructor'],
+  ['"__proto__" in an element content', '{', 'MsgBody[0].MsgContent.__proto__'],
+] as const)(
+  'a body with %s is refused (422, 42203), stores nothing and pollutes nothing',
+  async ([, head, path], { receiver }) => {
+    const body = [
+      head,
+      '"CallbackCommand":"Group.CallbackAfterSendMsg","GroupId":"@TGS#2QH7MZ4NE","Type":"Public",',
+      '"From_Account":"lin.wei","Random":2718281828,"MsgSeq":1842,"MsgTime":1767583321,',
+      `"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi"${head === '{' ? ',"__proto__":{"polluted":1}' : ''}}}]}`,
+    ].join('');
+    // Tencent never sends these keys, and the body is forwarded verbatim to code that may merge it.
+    const res = await receiver.app.request(callbackUrl(), { method: 'POST', body });
+    expect(res.status).toBe(422);
+    expect(await res.json()).toEqual({ ActionStatus: 'FAIL', ErrorCode: 42203, ErrorInfo: `${path}: key not allowed` });
+    expect(await allJobs(receiver.queue)).toEqual([]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.prototype).not.toHaveProperty('polluted');
+  },
+);
 
 test('control characters, surrogates, CJK, RTL and huge numbers survive byte for byte', async ({ receiver }) => {
   const text = String.raw`"nul:\u0000 us:\u001f esc:\u001b tab:\t nl:\n smile:\ud83d\ude00 lone:\ud800 low:\udc00 \"q\" \\ \/"`;
