@@ -22,6 +22,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
+          // A failing test prints the logs of the processes it ran against.
+          setupFiles: ['packages/testing/src/failure-logs.ts'],
           // After the unit tests, and with its own worker limit.
           sequence: { groupOrder: 1 },
           include: ['{apps,packages}/*/{src,test}/**/*.int.test.ts', 'e2e/**/*.int.test.ts', 'bench/**/*.int.test.ts'],

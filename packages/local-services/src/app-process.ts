@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { APPS, type AppName, appCommand } from './apps.js';
 import { exited, spawnOwned } from './child.js';
+import { LineBuffer, rememberProcessLog } from './process-log.js';
 
 export interface AppProcessOptions {
   /** Run the built app deployed in this directory (`scripts/deploy-app.sh`), as its image does. */
@@ -40,6 +41,14 @@ export async function startAppProcess(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Record<string, unknown>[] = [];
+  const recent = new LineBuffer();
+  rememberProcessLog({
+    name: app,
+    pid: child.pid,
+    startedAt: Date.now(),
+    lines: () => recent.lines(),
+    running: () => child.exitCode === null && child.signalCode === null,
+  });
   let discarding = false;
   const waiters = new Set<(line: Record<string, unknown>) => void>();
   let stderr = '';
@@ -50,6 +59,7 @@ export async function startAppProcess(
     partial = parts.pop() ?? '';
     for (const part of parts) {
       options.onOutput?.(part);
+      recent.push(part);
       if (discarding) {
         continue;
       }
@@ -69,6 +79,7 @@ export async function startAppProcess(
     stderr = (stderr + text).slice(-4000);
     for (const line of text.split('\n').filter(Boolean)) {
       options.onOutput?.(line);
+      recent.push(line);
     }
   });
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 import { spawnOwned } from './child.js';
+import { LineBuffer, rememberProcessLog } from './process-log.js';
 import { startServerProcess } from './server-process.js';
 import { createUniqueDatabase, type PostgresService } from './services.js';
 
@@ -74,6 +75,7 @@ export async function startLocalPostgres(options: LocalPostgresOptions = {}): Pr
   const durability = options.dataDir ? [] : ['-c', 'fsync=off', '-c', 'full_page_writes=off'];
 
   let port = 0;
+  const log = new LineBuffer();
   const url = (database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}`;
   const server = await startServerProcess('postgres', async (candidate) => {
     port = candidate;
@@ -94,8 +96,20 @@ export async function startLocalPostgres(options: LocalPostgresOptions = {}): Pr
       ],
       { ...user },
     );
+    child.stderr?.on('data', (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
+        log.push(line);
+      }
+    });
     await waitForServer(url(), child);
     return child;
+  });
+  rememberProcessLog({
+    name: 'postgres',
+    pid: server.pid(),
+    startedAt: Date.now(),
+    lines: () => log.lines(),
+    running: () => server.running(),
   });
   // SIGINT: fast shutdown. SIGQUIT: immediate shutdown, crash recovery on the next start.
   // (SIGKILL would orphan the backends and block the restart on their shared memory.)

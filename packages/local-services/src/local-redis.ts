@@ -4,6 +4,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnOwned } from './child.js';
+import { rememberProcessLog, tailOfFile } from './process-log.js';
 import { startServerProcess } from './server-process.js';
 import type { RedisService } from './services.js';
 
@@ -60,6 +61,13 @@ export async function startLocalRedis(options: RedisServerOptions = {}): Promise
     return child;
   });
   const { port } = server;
+  rememberProcessLog({
+    name: 'redis-server',
+    pid: server.pid(),
+    startedAt: Date.now(),
+    lines: () => tailOfFile(join(dir, 'redis.log')),
+    running: () => server.running(),
+  });
   const stop = (mode: 'graceful' | 'crash' = 'graceful') => server.kill(mode === 'crash' ? 'SIGKILL' : 'SIGTERM');
 
   return {

@@ -10,6 +10,7 @@ export interface ServerProcess {
   /** Sends the signal, if it still runs, and waits for it to exit. */
   kill(signal: NodeJS.Signals): Promise<void>;
   pid(): number | undefined;
+  running(): boolean;
 }
 
 /**
@@ -35,6 +36,7 @@ export async function startServerProcess(
   return {
     port,
     pid: () => child?.pid,
+    running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
     async start() {
       child = await launch(port);
     },
