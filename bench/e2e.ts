@@ -67,9 +67,11 @@ export async function benchEndToEnd(options: EndToEndOptions): Promise<EndToEndR
       TIM_CALLBACK_TOKEN: TOKEN,
       PORT: String(port),
       HOST: '127.0.0.1',
+      METRICS_PORT: '0',
     },
     { discardAfterReady: true, deployedAt: options.built.receiver },
   );
+  const { opsPort } = await receiver.waitForLine((line) => line.msg === 'receiver listening');
   const workers = [];
   for (let i = 0; i < options.workers; i++) {
     workers.push(
@@ -130,7 +132,7 @@ export async function benchEndToEnd(options: EndToEndOptions): Promise<EndToEndR
       ],
       { cwd: repoRoot, env: { ...process.env, DATABASE_URL: databaseUrl }, maxBuffer: 64 * MIB },
     );
-    serverSide = await scrapeAckHistogram(`http://127.0.0.1:${port}/metrics`);
+    serverSide = await scrapeAckHistogram(`http://127.0.0.1:${opsPort}/metrics`);
     // Redis's own record of its slowest events (threshold 1 ms): shows whether Redis caused a tail.
     redisWorstMs = ((await connection.call('LATENCY', 'LATEST')) as [string, number, number, number][]).reduce(
       (worst, [, , , max]) => Math.max(worst, max),

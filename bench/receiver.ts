@@ -89,6 +89,7 @@ async function oneRound(
             TIM_CALLBACK_TOKEN: TOKEN,
             PORT: port,
             HOST: '127.0.0.1',
+            METRICS_PORT: '0',
             QUEUE_PREFIX: prefix,
           },
           { discardAfterReady: true, deployedAt: options.built.receiver, nodeArgs: profiling.nodeArgs },

@@ -37,6 +37,7 @@ test('the built and deployed receiver and worker take a callback into PostgreSQL
       TIM_CALLBACK_TOKEN: TOKEN,
       PORT: String(port),
       HOST: '127.0.0.1',
+      METRICS_PORT: '0',
     },
     { deployedAt: join(out, 'receiver') },
   );

@@ -28,7 +28,6 @@ async function scrape(url: string): Promise<Map<string, number>> {
 test('receiver and worker expose the documented metrics with the right counts', async ({ stack, redis }) => {
   const worker = stack.workers[0];
   const workerPort = (await worker?.waitForLine((line) => line.msg === 'worker started'))?.port;
-  const receiverBase = stack.receiverUrl.replace('/im/callback', '');
   const db = new pg.Client({ connectionString: stack.databaseUrl });
   const connection = createRedis(redis.url, { role: 'worker' });
   const queue = new Queue(GROUP_MESSAGES_QUEUE, { connection, prefix: stack.prefix });
@@ -66,7 +65,7 @@ test('receiver and worker expose the documented metrics with the right counts', 
     await db.query('ALTER TABLE group_messages_away RENAME TO group_messages');
     await waitFor(async () => (await queue.getCompletedCount()) === 5, { what: 'the retried job completed' });
 
-    const receiver = await scrape(`${receiverBase}/metrics`);
+    const receiver = await scrape(`${stack.receiverOpsUrl}/metrics`);
     expect(receiver.get('imsync_callbacks_received_total{outcome="accepted",reason=""}')).toBe(5);
     expect(receiver.get('imsync_callbacks_received_total{outcome="rejected",reason="signature_mismatch"}')).toBe(1);
     expect(receiver.get('imsync_callbacks_received_total{outcome="other_command",reason=""}')).toBe(1);
@@ -89,7 +88,7 @@ test('receiver and worker expose the documented metrics with the right counts', 
     for (const name of [...receiver.keys(), ...workerMetrics.keys()].filter((key) => key.startsWith('imsync_'))) {
       expect(name).not.toMatch(/group_id=|groupid=|user=|account=|from_account=/i);
     }
-    const text = await (await fetch(`${receiverBase}/metrics`)).text();
+    const text = await (await fetch(`${stack.receiverOpsUrl}/metrics`)).text();
     for (const [, counter] of text.matchAll(/^# TYPE (imsync_\w+) counter$/gm)) {
       expect(counter).toMatch(/_total$/);
     }
@@ -100,25 +99,33 @@ test('receiver and worker expose the documented metrics with the right counts', 
   }
 });
 
-test('every process answers /healthz and names the failing dependency in /readyz', async ({ stack, redis }) => {
+test('every process answers /healthz and names the failing dependency in /readyz on its ops port', async ({
+  stack,
+  redis,
+}) => {
   const worker = stack.workers[0];
   const workerPort = (await worker?.waitForLine((line) => line.msg === 'worker started'))?.port;
-  const receiverBase = stack.receiverUrl.replace('/im/callback', '');
-  for (const base of [receiverBase, `http://127.0.0.1:${workerPort}`]) {
+  const publicBase = stack.receiverUrl.replace('/im/callback', '');
+  const opsBases = [stack.receiverOpsUrl, `http://127.0.0.1:${workerPort}`];
+  for (const base of opsBases) {
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect(await (await fetch(`${base}/readyz`)).json()).toMatchObject({ status: 'ready' });
   }
   await redis.stop('graceful');
   try {
-    for (const base of [receiverBase, `http://127.0.0.1:${workerPort}`]) {
+    for (const base of opsBases) {
       const ready = await fetch(`${base}/readyz`);
       expect(ready.status).toBe(503);
       expect(await ready.json()).toMatchObject({ status: 'unready', failing: ['redis'] });
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
     }
+    // The public port tells a stranger only that the process runs: no dependency errors, no traffic.
+    const health = await fetch(`${publicBase}/healthz`);
+    expect({ status: health.status, body: await health.text() }).toEqual({ status: 200, body: '{"status":"ok"}' });
+    for (const path of ['/readyz', '/metrics']) {
+      expect((await fetch(`${publicBase}${path}`)).status).toBe(404);
+    }
   } finally {
-    console.log('T before start', Date.now());
     await redis.start();
-    console.log('T after start', Date.now());
   }
 });

@@ -14,6 +14,8 @@ export interface ReceiverProcess {
   port: number;
   /** Where callbacks go, unsigned. */
   callbackUrl: string;
+  /** The ops server: /readyz and /metrics (not on the callback port). */
+  opsUrl: string;
 }
 
 /** A receiver process on a free port of 127.0.0.1, started as `pnpm start:receiver` would, with `env` added. */
@@ -25,12 +27,21 @@ export async function startReceiver(env: Record<string, string>): Promise<Receiv
     TIM_CALLBACK_TOKEN: TOKEN,
     PORT: String(port),
     HOST: '127.0.0.1',
+    METRICS_PORT: '0',
   });
-  return { receiver, port, callbackUrl: `http://127.0.0.1:${port}/im/callback` };
+  const { opsPort } = await receiver.waitForLine((line) => line.msg === 'receiver listening');
+  return {
+    receiver,
+    port,
+    callbackUrl: `http://127.0.0.1:${port}/im/callback`,
+    opsUrl: `http://127.0.0.1:${opsPort}`,
+  };
 }
 
 export interface Stack {
   receiverUrl: string;
+  /** The receiver's ops server: /readyz and /metrics. */
+  receiverOpsUrl: string;
   databaseUrl: string;
   prefix: string;
   receiver: AppProcess;
@@ -51,7 +62,7 @@ export const test = base
   .extend('stack', async ({ redis, databaseUrl, stackWorkers }, { onCleanup }): Promise<Stack> => {
     const prefix = `e2e${process.pid}x${++counter}`;
     const common = { REDIS_URL: redis.url, QUEUE_PREFIX: prefix };
-    const { receiver, callbackUrl } = await startReceiver(common);
+    const { receiver, callbackUrl, opsUrl } = await startReceiver(common);
     const workers = await Promise.all(
       Array.from({ length: stackWorkers }, () =>
         startAppProcess('worker', {
@@ -67,5 +78,5 @@ export const test = base
     onCleanup(async () => {
       await stop();
     });
-    return { receiverUrl: callbackUrl, databaseUrl, prefix, receiver, workers, stop };
+    return { receiverUrl: callbackUrl, receiverOpsUrl: opsUrl, databaseUrl, prefix, receiver, workers, stop };
   });

@@ -15,7 +15,7 @@ test('a receiver started while Redis is down answers 503, then 200 once Redis is
       await redis.start();
     }
   });
-  const { receiver, port, callbackUrl } = await startReceiver({ REDIS_URL: redis.url });
+  const { receiver, callbackUrl, opsUrl } = await startReceiver({ REDIS_URL: redis.url });
   const post = () =>
     fetch(signed(callbackUrl), {
       method: 'POST',
@@ -23,11 +23,11 @@ test('a receiver started while Redis is down answers 503, then 200 once Redis is
     });
   try {
     expect((await post()).status).toBe(503);
-    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(503);
+    expect((await fetch(`${opsUrl}/readyz`)).status).toBe(503);
     await redis.start();
     down = false;
     await waitFor(async () => (await post()).status === 200, { what: 'a 200 after Redis came up' });
-    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+    expect((await fetch(`${opsUrl}/readyz`)).status).toBe(200);
   } finally {
     expect(await receiver.stop()).toBe(0);
   }

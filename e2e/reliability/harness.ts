@@ -105,6 +105,7 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
       TIM_CALLBACK_TOKEN: TOKEN,
       PORT: String(port),
       HOST: '127.0.0.1',
+      METRICS_PORT: '0',
 
       ...FAST_RECOVERY.receiver,
     });

@@ -100,15 +100,21 @@ export async function stack(argv: string[]): Promise<number> {
       return app;
     };
 
-    apps.push(
-      onExit('receiver')(
-        await startAppProcess(
-          'receiver',
-          { ...common, TIM_SDK_APP_ID: sdkAppId, TIM_CALLBACK_TOKEN: token, PORT: port, HOST: env.HOST ?? '127.0.0.1' },
-          { onOutput: printer('receiver', 0) },
-        ),
-      ),
+    const receiver = await startAppProcess(
+      'receiver',
+      {
+        ...common,
+        TIM_SDK_APP_ID: sdkAppId,
+        TIM_CALLBACK_TOKEN: token,
+        PORT: port,
+        HOST: env.HOST ?? '127.0.0.1',
+        // Any free port, as for the workers: 9090 is often taken by Prometheus itself.
+        METRICS_PORT: '0',
+      },
+      { onOutput: printer('receiver', 0) },
     );
+    apps.push(onExit('receiver')(receiver));
+    const receiverOpsPort = (await receiver.waitForLine((line) => line.msg === 'receiver listening')).opsPort;
     const workerPorts: unknown[] = [];
     for (let i = 1; i <= workers; i++) {
       const worker = await startAppProcess(
@@ -140,12 +146,12 @@ export async function stack(argv: string[]): Promise<number> {
     );
 
     const callbackUrl = defaultCallbackUrl({ ...env, PORT: port });
-    const base = callbackUrl.slice(0, callbackUrl.indexOf('/', 'http://'.length));
+    const receiverOps = `http://127.0.0.1:${receiverOpsPort}`;
     say(`
 imsync is running
   callback URL  ${callbackUrl}
                 SdkAppid ${sdkAppId}, token ${token}${token === LOCAL_DEFAULTS.token ? ' (demo values)' : ''}
-  receiver      ${base}/readyz  ${base}/metrics
+  receiver      ${receiverOps}/readyz  ${receiverOps}/metrics
   workers       ${workers}: ${workerPorts.map((p) => `http://127.0.0.1:${p}/metrics`).join('  ')}
   dashboard     http://127.0.0.1:${dashboardPort}/queues  (user ${dashboardUser}, password ${dashboardPassword}${dashboardPassword === LOCAL_DEFAULTS.dashboardPassword ? ', demo values' : ''})
   Redis         ${redisUrl}${env.REDIS_URL ? '' : `  (data in ${join(dataDir, 'redis')})`}

@@ -8,6 +8,7 @@ import {
   messageBody,
   nestedArrays,
   OK_REPLY,
+  openReceiver,
   type TestReceiver,
   TOKEN,
   test,
@@ -184,6 +185,23 @@ describe('schema violations are 422 (42202) naming the field', () => {
     const reply = await expectRefused(receiver, await post(receiver, callbackUrl(), messageBody(patch)), 'schema');
     expect(reply.ErrorInfo).toContain(field);
   });
+});
+
+test('an unexpected error is 500 with the request id, never its message', async ({ redis }) => {
+  const secret = 'clock source /dev/ptp0 failed: ioctl 0x3d';
+  const receiver = await openReceiver(redis.url, {
+    clock: () => {
+      throw new Error(secret);
+    },
+  });
+  const res = await post(receiver, callbackUrl());
+  const reply = await expectRefused(receiver, res, 'internal');
+  expect(reply.ErrorInfo).not.toContain(secret);
+  expect(reply.ErrorInfo).toContain(res.headers.get('x-request-id') ?? 'no request id');
+  // The operator still finds it, by that request id, in the log.
+  expect(receiver.logLines).toContainEqual(
+    expect.objectContaining({ msg: 'unexpected error', requestId: res.headers.get('x-request-id') }),
+  );
 });
 
 /** A valid message whose `From_Account` holds `raw` bytes in the middle of the string. */

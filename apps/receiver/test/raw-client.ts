@@ -21,10 +21,17 @@ export const UPLOAD_CHUNK = Buffer.alloc(64 * 1024, 0x20);
 /**
  * A client on a bare socket that writes `prefix` at once, then `trickle` one byte every `everyMs`
  * (the slowness is the point), and stops as soon as the socket closes. Destroyed when the test ends.
+ * `allowHalfOpen`: it keeps its end open after the server closed its own, as a hostile client may.
  */
-export async function rawClient(base: string, prefix = '', trickle = '', everyMs = 100): Promise<RawClient> {
+export async function rawClient(
+  base: string,
+  prefix = '',
+  trickle = '',
+  everyMs = 100,
+  allowHalfOpen = false,
+): Promise<RawClient> {
   const url = new URL(base);
-  const socket = connect(Number(url.port), url.hostname);
+  const socket = connect({ port: Number(url.port), host: url.hostname, allowHalfOpen });
   await once(socket, 'connect');
   let data = '';
   socket.on('data', (chunk: Buffer) => {
@@ -107,13 +114,15 @@ export function responseOf(client: RawClient): Promise<RawResponse | undefined> 
 }
 
 /**
- * Sends `head` and then `total` bytes of body before reading anything, as a blocking client does,
- * and returns the status of whatever reply is there to read afterwards ('' when none).
+ * Sends `head` and then `total` bytes of body before reading anything, as a blocking client does
+ * (pausing `pauseMs` after each 64 KiB, as on a slow link), and returns the status of whatever
+ * reply is there to read afterwards ('' when none).
  */
 export async function uploadThenRead(
   base: string,
   head: string,
   total: number,
+  pauseMs = 0,
 ): Promise<{ status: string; written: number }> {
   const client = await rawClient(base);
   client.socket.pause();
@@ -122,6 +131,9 @@ export async function uploadThenRead(
   if (await write(head)) {
     while (written < total && (await write(UPLOAD_CHUNK.subarray(0, Math.min(UPLOAD_CHUNK.length, total - written))))) {
       written += Math.min(UPLOAD_CHUNK.length, total - written);
+      if (pauseMs > 0) {
+        await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      }
     }
   }
   client.socket.resume();

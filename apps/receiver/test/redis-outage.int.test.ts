@@ -61,6 +61,15 @@ test('Redis stopped: 503 within 2 s, /readyz names redis, and it recovers by its
     expect(ready.status).toBe(503);
     expect(ready.body.failing).toContain('redis');
     expect(ready.body.checks.redis).not.toBe('ok');
+    // What Redis said stays on the ops port: the public one has no /readyz, and its 503s say
+    // only that the queue is unavailable.
+    const redisError = ready.body.checks.redis?.replace(/^error: /, '') ?? '';
+    expect(redisError.length).toBeGreaterThan(5);
+    const publicReady = await receiver.app.request('/readyz');
+    expect({ status: publicReady.status, text: await publicReady.text() }).toMatchObject({ status: 404 });
+    for (const each of [reply, ...burst]) {
+      expect(each.text).not.toContain(redisError);
+    }
 
     const line = receiver.logLines.find((each) => each.msg === 'callback' && each.status === 503);
     expect(line).toMatchObject({ level: 'error', outcome: 'unavailable', reason: 'queue_unavailable' });
