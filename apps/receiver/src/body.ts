@@ -13,7 +13,7 @@ export interface DiscardBudget {
  * How much of an oversized upload is read and thrown away after the 413, like nginx's lingering
  * close. Closing at once would reset the connection, and a client still writing its body would
  * lose the 413 with it. Past the budget the socket is closed anyway. Generous, because only a
- * caller that passed the signature check gets this far.
+ * caller that passed the signature check gets this far (unless TIM_CALLBACK_AUTH=off).
  */
 export const DISCARD_BUDGET: DiscardBudget = { bytes: 64 * 1024 * 1024, ms: 10_000 };
 
