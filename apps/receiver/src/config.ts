@@ -1,4 +1,9 @@
-import { DEFAULT_MAX_JSON_DEPTH, DEFAULT_SIGNATURE_WINDOW_SECONDS, MAX_JSON_DEPTH_LIMIT } from '@imsync/protocol';
+import {
+  DEFAULT_MAX_JSON_DEPTH,
+  DEFAULT_SIGNATURE_WINDOW_SECONDS,
+  MAX_JSON_DEPTH_LIMIT,
+  SdkAppIdSchema,
+} from '@imsync/protocol';
 import { DEFAULT_RETRY_POLICY, QueuePrefixVar } from '@imsync/queue';
 import { type Env, intVar, LogLevelVar, parseConfig, urlVar } from '@imsync/runtime';
 import * as v from 'valibot';
@@ -10,7 +15,7 @@ export const ReceiverEnvSchema = v.pipe(
     /** Redis holding the queue; a 200 is sent only once the job is in it. */
     REDIS_URL: urlVar(['redis:', 'rediss:']),
     /** Your IM app's SDKAppID; callbacks for any other app are refused with 403. */
-    TIM_SDK_APP_ID: v.pipe(v.string('is required (your IM SDKAppID)'), v.regex(/^\d{1,20}$/, 'must be digits')),
+    TIM_SDK_APP_ID: v.pipe(v.string('is required (your IM SDKAppID)'), SdkAppIdSchema),
     /**
      * `on` (default): every callback must carry a valid `Sign`, so `TIM_CALLBACK_TOKEN` is required.
      * `off`: nothing is checked; anyone who reaches the port can enqueue. Only an explicit `off`

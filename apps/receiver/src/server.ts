@@ -1,4 +1,4 @@
-import { createGroupMessageProducer, createRedis } from '@imsync/queue';
+import { closeRedis, createGroupMessageProducer, createRedis } from '@imsync/queue';
 import {
   closeHttpServer,
   createLogger,
@@ -85,7 +85,7 @@ const shutdown = createShutdown({
       },
     },
     { name: 'queue', run: () => producer.close() },
-    { name: 'redis', run: () => redis.quit() },
+    { name: 'redis', run: () => closeRedis(redis) },
     { name: 'ops server', run: () => closeHttpServer(ops.server) },
   ],
 });

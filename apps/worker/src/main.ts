@@ -1,4 +1,4 @@
-import { createRedis, GROUP_MESSAGES_QUEUE, registerQueueMetrics } from '@imsync/queue';
+import { closeRedis, createRedis, GROUP_MESSAGES_QUEUE, registerQueueMetrics } from '@imsync/queue';
 import {
   ConfigError,
   closeHttpServer,
@@ -97,7 +97,7 @@ const shutdown = createShutdown({
     { name: 'sink', run: () => sink.close() },
     { name: 'metrics queue', run: () => metricsQueue.close() },
     { name: 'postgres', run: () => pool.end() },
-    { name: 'redis', run: () => Promise.all([redis.quit(), dedupeRedis.quit()]) },
+    { name: 'redis', run: () => Promise.all([closeRedis(redis), closeRedis(dedupeRedis)]) },
     { name: 'ops server', run: () => closeHttpServer(ops.server) },
   ],
 });

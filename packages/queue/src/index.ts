@@ -14,7 +14,7 @@ export {
   type ProducerOptions,
   QueueUnavailableError,
 } from './producer.js';
-export { createRedis, type RedisConnectionOptions, type RedisRole } from './redis.js';
+export { closeRedis, createRedis, type RedisConnectionOptions, type RedisRole } from './redis.js';
 export {
   BACKOFF_TYPE,
   backoffDelay,

@@ -47,3 +47,16 @@ function redisOptions(options: RedisConnectionOptions): RedisOptions {
 export function createRedis(url: string, options: RedisConnectionOptions): Redis {
   return new Redis(url, redisOptions(options));
 }
+
+/**
+ * Closes a connection at shutdown: QUIT (the server sees a clean close) when it is up, else just
+ * drop it. QUIT on a connection that is down or still connecting fails, and would fail a shutdown
+ * that had nothing left to do.
+ */
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') {
+    await redis.quit().catch(() => redis.disconnect());
+  } else {
+    redis.disconnect();
+  }
+}
