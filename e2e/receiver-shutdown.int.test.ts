@@ -1,6 +1,6 @@
 import { createConnection, type Socket } from 'node:net';
 import { loadFixture } from '@imsync/fixtures';
-import { waitFor } from '@imsync/testing';
+import { freePort, waitFor } from '@imsync/testing';
 import { test } from '@imsync/testing/vitest';
 import { expect } from 'vitest';
 import { signed, startReceiver } from './stack.js';
@@ -62,4 +62,11 @@ test('SIGTERM: the request in flight is answered (and stored), new connections a
   expect(await exit).toBe(0);
   const done = receiver.lines.find((line) => line.msg === 'callback');
   expect(done).toMatchObject({ status: 200, outcome: 'accepted' });
+});
+
+test('SIGTERM while Redis is unreachable still shuts down cleanly: exit code 0', async () => {
+  // Nothing listens on the port freePort just handed out, so the connection never becomes ready.
+  const { receiver } = await startReceiver({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+  expect(await receiver.stop('SIGTERM')).toBe(0);
+  expect(receiver.lines.filter((line) => line.msg === 'shutdown step failed')).toEqual([]);
 });
