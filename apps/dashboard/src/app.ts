@@ -7,8 +7,9 @@ import type { Queue } from 'bullmq';
 import { Hono } from 'hono';
 import { timeout } from 'hono/timeout';
 import type { Registry } from 'prom-client';
+import { refuseDestructiveActions } from './action-policy.js';
 import { type Auth, sameOriginOnly } from './auth.js';
-import { loginPage } from './login-page.js';
+import { type LoginLimits, registerLoginRoutes } from './login.js';
 
 export const BOARD_PATH = '/queues';
 
@@ -19,10 +20,16 @@ export interface DashboardDeps {
   /** Absent in local-only mode: no login. */
   auth: Auth | undefined;
   readOnly: boolean;
+  /** Also allow the actions that delete or forge messages (DASHBOARD_ALLOW_DESTRUCTIVE). */
+  allowDestructive: boolean;
+  /** Take the client address from X-Forwarded-For (DASHBOARD_TRUST_PROXY). */
+  trustProxy: boolean;
+  loginLimits: LoginLimits;
   logger: Logger;
   registry: Registry;
   ping: () => Promise<unknown>;
   isAccepting?: () => boolean;
+  now?: () => number;
 }
 
 /** bull-board for imsync's queues, behind a login, with health and metrics routes. */
@@ -60,23 +67,13 @@ export function createDashboardApp(deps: DashboardDeps): Hono {
   app.get('/', (c) => c.redirect(BOARD_PATH));
 
   if (auth) {
-    app.get('/login', (c) => c.html(loginPage(c.req.query('error') !== undefined, safeNext(c.req.query('next')))));
-    app.post('/login', async (c) => {
-      const form = await c.req.parseBody();
-      const next = safeNext(typeof form.next === 'string' ? form.next : undefined);
-      if (auth.check(String(form.user ?? ''), String(form.password ?? ''))) {
-        await auth.startSession(c);
-        logger.info('dashboard login');
-        return c.redirect(next, 303);
-      }
-      logger.warn('dashboard login failed');
-      // A pause makes guessing slow without locking the real user out.
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      return c.redirect(`/login?error&next=${encodeURIComponent(next)}`, 303);
-    });
-    app.post('/logout', (c) => {
-      auth.endSession(c);
-      return c.redirect('/login', 303);
+    registerLoginRoutes(app, {
+      auth,
+      logger,
+      home: BOARD_PATH,
+      trustProxy: deps.trustProxy,
+      limits: deps.loginLimits,
+      now: deps.now ?? (() => Date.now()),
     });
     app.use(`${BOARD_PATH}/*`, async (c, next) => {
       if (await auth.hasSession(c)) {
@@ -93,6 +90,9 @@ export function createDashboardApp(deps: DashboardDeps): Hono {
     app.use(`${BOARD_PATH}/api/*`, async (c, next) =>
       c.req.method === 'GET' ? next() : c.json({ error: 'the dashboard is read-only' }, 403),
     );
+  } else if (!deps.allowDestructive) {
+    // bull-board has no option to hide single buttons: they stay, and answer with this refusal.
+    refuseDestructiveActions(app, BOARD_PATH);
   }
 
   const board = new HonoAdapter(serveStatic);
@@ -104,25 +104,4 @@ export function createDashboardApp(deps: DashboardDeps): Hono {
   board.setBasePath(BOARD_PATH);
   app.route(BOARD_PATH, board.registerPlugin());
   return app;
-}
-
-const HERE = 'http://dashboard.invalid';
-
-/**
- * Only paths on this site: an open redirect after login would send users anywhere. Resolved the way
- * a browser would (so `/\evil.example` and friends count as other sites) and kept if it stays here.
- */
-function safeNext(next: string | undefined): string {
-  if (!next) {
-    return BOARD_PATH;
-  }
-  try {
-    const url = new URL(next, HERE);
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused here.
-    return url.origin === HERE && next.startsWith('/') && !/[\\\u0000-\u001f]/.test(next)
-      ? `${url.pathname}${url.search}${url.hash}`
-      : BOARD_PATH;
-  } catch {
-    return BOARD_PATH;
-  }
 }

@@ -1,7 +1,7 @@
 import { html } from 'hono/html';
 
 /** The login form; plain HTML, no script, so nothing but the form post can run on it. */
-export function loginPage(error: boolean, next: string) {
+export function loginPage(error: string | undefined, next: string) {
   return html`<!doctype html>
 <html lang="en">
   <head>
@@ -20,7 +20,7 @@ export function loginPage(error: boolean, next: string) {
   <body>
     <form method="post" action="/login">
       <h1>imsync dashboard</h1>
-      ${error ? html`<p class="error" role="alert">Wrong user name or password.</p>` : ''}
+      ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
       <label>User <input name="user" autocomplete="username" required autofocus /></label>
       <label>Password <input name="password" type="password" autocomplete="current-password" required /></label>
       <input type="hidden" name="next" value="${next}" />

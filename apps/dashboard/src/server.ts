@@ -1,20 +1,21 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import { ALL_QUEUES, createRedis, registerQueueMetrics } from '@imsync/queue';
 import {
   closeHttpServer,
   createLogger,
   createRegistry,
   createShutdown,
+  listen,
   loadConfigOrExit,
   METRIC_PREFIX,
   onSignals,
+  startOrExit,
 } from '@imsync/runtime';
 import { Queue } from 'bullmq';
 import { createDashboardApp } from './app.js';
 import { createAuth } from './auth.js';
 import { loadDashboardConfig } from './config.js';
+import { createDashboardServer } from './http-server.js';
+import { loadOrCreatePassword } from './password-file.js';
 
 // Process start: parse config, build the dependencies, listen, and wire shutdown. No logic here.
 
@@ -23,6 +24,24 @@ const logger = createLogger({ name: 'imsync-dashboard', level: config.LOG_LEVEL 
 if (config.DASHBOARD_LOCAL_ONLY) {
   logger.warn('DASHBOARD_LOCAL_ONLY: no login; listening on loopback only');
 }
+
+const passwordFile = config.DASHBOARD_PASSWORD_FILE;
+const password =
+  config.DASHBOARD_PASSWORD ??
+  (passwordFile === undefined
+    ? undefined
+    : await startOrExit('imsync-dashboard', async () => {
+        const found = await loadOrCreatePassword(passwordFile, config.HOST);
+        if (found.generated) {
+          // Where the password is, never the password: logs travel further than a file on a volume.
+          logger.warn(
+            { passwordFile },
+            `generated a dashboard password for user ${config.DASHBOARD_USER} into ${passwordFile}; ` +
+              `read it with: docker compose exec dashboard cat ${passwordFile} (or cat it where the dashboard runs)`,
+          );
+        }
+        return found.password;
+      }));
 
 const redis = createRedis(config.REDIS_URL, { role: 'worker', connectionName: 'imsync-dashboard' });
 redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
@@ -38,23 +57,28 @@ let accepting = true;
 const app = createDashboardApp({
   queues,
   auth:
-    config.DASHBOARD_USER !== undefined && config.DASHBOARD_PASSWORD !== undefined
-      ? createAuth(
-          { user: config.DASHBOARD_USER, password: config.DASHBOARD_PASSWORD },
-          config.DASHBOARD_SESSION_SECRET,
-        )
+    config.DASHBOARD_USER !== undefined && password !== undefined
+      ? createAuth({
+          credentials: { user: config.DASHBOARD_USER, password },
+          secret: config.DASHBOARD_SESSION_SECRET,
+          redis,
+          keyPrefix: config.QUEUE_PREFIX,
+        })
       : undefined,
   readOnly: config.DASHBOARD_READ_ONLY,
+  allowDestructive: config.DASHBOARD_ALLOW_DESTRUCTIVE,
+  trustProxy: config.DASHBOARD_TRUST_PROXY,
+  loginLimits: {
+    perAddress: config.DASHBOARD_LOGIN_FAILURES_PER_ADDRESS,
+    total: config.DASHBOARD_LOGIN_FAILURES_TOTAL,
+  },
   logger,
   registry,
   ping: () => redis.ping(),
   isAccepting: () => accepting,
 });
 
-const server = serve({ fetch: app.fetch, hostname: config.HOST, port: config.PORT }, (info: AddressInfo) => {
-  logger.info({ host: config.HOST, port: info.port, readOnly: config.DASHBOARD_READ_ONLY }, 'dashboard listening');
-});
-
+const server = createDashboardServer(app);
 const shutdown = createShutdown({
   logger,
   deadlineMs: config.SHUTDOWN_TIMEOUT_MS,
@@ -64,7 +88,7 @@ const shutdown = createShutdown({
       name: 'http server',
       run: () => {
         accepting = false;
-        return closeHttpServer(server as Server);
+        return closeHttpServer(server);
       },
     },
     { name: 'queues', run: () => Promise.all(queues.map((queue) => queue.close())) },
@@ -72,3 +96,16 @@ const shutdown = createShutdown({
   ],
 });
 onSignals(shutdown, logger);
+
+const address = await startOrExit('imsync-dashboard', () =>
+  listen(server, { host: config.HOST, port: config.PORT, portVariable: 'PORT' }),
+);
+logger.info(
+  {
+    host: config.HOST,
+    port: address.port,
+    readOnly: config.DASHBOARD_READ_ONLY,
+    allowDestructive: config.DASHBOARD_ALLOW_DESTRUCTIVE,
+  },
+  'dashboard listening',
+);

@@ -14,6 +14,7 @@ import type { Hono } from 'hono';
 import { expect, onTestFinished } from 'vitest';
 import { createDashboardApp, type DashboardDeps } from '../src/app.js';
 import { createAuth, SESSION_COOKIE } from '../src/auth.js';
+import type { LoginLimits } from '../src/login.js';
 
 export const CREDENTIALS = { user: 'admin', password: 'correct-horse-battery' } as const;
 
@@ -38,12 +39,29 @@ export interface TestDashboard {
 export interface DashboardOptions {
   /** `false` builds the local-only board (DASHBOARD_LOCAL_ONLY): no login at all. */
   login?: boolean;
+  /** The login's password; CREDENTIALS.password by default. */
+  password?: string;
+  /** DASHBOARD_SESSION_SECRET; random per dashboard by default, as when unset. */
+  sessionSecret?: string;
+  /** QUEUE_PREFIX; one of its own by default, so tests never see each other's jobs or sessions. */
+  prefix?: string;
   readOnly?: boolean;
+  allowDestructive?: boolean;
+  trustProxy?: boolean;
+  /** Failed logins allowed; the production defaults (5 per address, 50 in all) unless set. */
+  loginLimits?: LoginLimits;
+  /** The clock of sessions and login limits. */
+  now?: () => number;
   /** The readiness check for Redis; by default a PING on the board's own connection. */
   ping?: DashboardDeps['ping'];
 }
 
 let counter = 0;
+
+/** A queue prefix no other test uses. */
+export function uniquePrefix(): string {
+  return `t${process.pid}x${++counter}x${Date.now().toString(36)}`;
+}
 
 /**
  * The dashboard as `server.ts` builds it (real BullMQ queues for `ALL_QUEUES`, a registry with the
@@ -51,7 +69,7 @@ let counter = 0;
  * tests never see each other's jobs.
  */
 async function buildDashboard(redisUrl: string, options: DashboardOptions = {}): Promise<TestDashboard> {
-  const prefix = `t${process.pid}x${++counter}x${Date.now().toString(36)}`;
+  const prefix = options.prefix ?? uniquePrefix();
   const connection = createRedis(redisUrl, { role: 'worker', connectionName: 'test-dashboard' });
   connection.on('error', () => {});
   const queues = ALL_QUEUES.map((name) => {
@@ -64,11 +82,24 @@ async function buildDashboard(redisUrl: string, options: DashboardOptions = {}):
   const { logger, lines: logLines } = createCaptureLogger('test-dashboard');
   const app = createDashboardApp({
     queues,
-    auth: options.login === false ? undefined : createAuth(CREDENTIALS),
+    auth:
+      options.login === false
+        ? undefined
+        : createAuth({
+            credentials: { user: CREDENTIALS.user, password: options.password ?? CREDENTIALS.password },
+            secret: options.sessionSecret,
+            redis: connection,
+            keyPrefix: prefix,
+            now: options.now,
+          }),
     readOnly: options.readOnly ?? false,
+    allowDestructive: options.allowDestructive ?? false,
+    trustProxy: options.trustProxy ?? false,
+    loginLimits: options.loginLimits ?? { perAddress: 5, total: 50 },
     logger,
     registry,
     ping: options.ping ?? (() => connection.ping()),
+    now: options.now,
   });
   const inspection = createRedis(redisUrl, { role: 'worker' });
   inspection.on('error', () => {});
@@ -110,6 +141,8 @@ export async function openDashboard(redisUrl: string, options: DashboardOptions 
 
 export interface CallOptions {
   method?: string;
+  /** The address the request comes from (the socket's peer); 127.0.0.1 by default. */
+  clientAddress?: string;
   /** A `name=value` pair for the Cookie header. */
   cookie?: string;
   headers?: Record<string, string>;
@@ -123,8 +156,17 @@ export function call(dashboard: TestDashboard, path: string, options: CallOption
     headers.cookie = options.cookie;
   }
   return Promise.resolve(
-    dashboard.app.request(`${ORIGIN}${path}`, { method: options.method ?? 'GET', headers, body: options.body }),
+    dashboard.app.request(
+      `${ORIGIN}${path}`,
+      { method: options.method ?? 'GET', headers, body: options.body },
+      peer(options.clientAddress ?? '127.0.0.1'),
+    ),
   );
+}
+
+/** What @hono/node-server hands the app about the connection: enough of it to name the peer. */
+export function peer(remoteAddress: string) {
+  return { incoming: { socket: { remoteAddress, remotePort: 50_000, remoteFamily: 'IPv4' } } };
 }
 
 /** A state-changing bull-board API call as the board's own page makes it. */
@@ -137,9 +179,11 @@ export function postLogin(
   dashboard: TestDashboard,
   form: Record<string, string>,
   headers: Record<string, string> = SAME_ORIGIN,
+  clientAddress?: string,
 ): Promise<Response> {
   return call(dashboard, '/login', {
     method: 'POST',
+    clientAddress,
     headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams(form).toString(),
   });
@@ -151,8 +195,8 @@ export function sessionSetCookie(res: Response): string | undefined {
 }
 
 /** Logs in with the right credentials and returns the session cookie as a `name=value` pair. */
-export async function signIn(dashboard: TestDashboard): Promise<string> {
-  const res = await postLogin(dashboard, { user: CREDENTIALS.user, password: CREDENTIALS.password });
+export async function signIn(dashboard: TestDashboard, password: string = CREDENTIALS.password): Promise<string> {
+  const res = await postLogin(dashboard, { user: CREDENTIALS.user, password });
   expect(res.status).toBe(303);
   const setCookie = sessionSetCookie(res);
   expect(setCookie).toBeDefined();
@@ -272,4 +316,95 @@ export async function listGroupMessages(dashboard: TestDashboard, cookie?: strin
     throw new Error('group-messages is not listed');
   }
   return listing;
+}
+
+export const SCHEDULER = 'nightly-report';
+
+/** Fills the queue with one job in each state an action could change, and a job scheduler. */
+export async function fill(dashboard: TestDashboard) {
+  const [failed = ''] = await addFailedJobs(dashboard, 1);
+  const [waiting = ''] = await addJobs(dashboard, 1);
+  const [delayed = ''] = await addJobs(dashboard, 1, { delay: 3_600_000 });
+  await dashboard.queue.upsertJobScheduler(SCHEDULER, { every: 3_600_000 });
+  return { failed, waiting, delayed };
+}
+
+/** What an action could change, read from Redis. */
+export async function snapshot(queue: Queue) {
+  const jobs = await queue.getJobs(['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed']);
+  const described = await Promise.all(
+    jobs.map(async (job) => ({
+      id: job.id,
+      state: await job.getState(),
+      data: job.data as unknown,
+      delay: job.delay,
+      priority: job.priority,
+    })),
+  );
+  return {
+    paused: await queue.isPaused(),
+    counts: await queue.getJobCounts(),
+    jobs: described.sort((a, b) => String(a.id).localeCompare(String(b.id))),
+    schedulers: (await queue.getJobSchedulers()).map(({ key, every }) => ({ key, every })),
+    globalConcurrency: await queue.getGlobalConcurrency(),
+    rateLimitTtl: await queue.getRateLimitTtl(),
+  };
+}
+
+/**
+ * Calls one of bull-board's action routes (`/api/queues/:queueName/...`) on group-messages, on job
+ * `jobId` and SCHEDULER, as the board's page would, with a body bull-board would act on.
+ */
+export function callRoute(dashboard: TestDashboard, cookie: string, method: string, route: string, jobId: string) {
+  const path = route
+    .replace(':queueName', 'group-messages')
+    .replace(':queueStatus', 'failed')
+    .replace(':jobId', jobId)
+    .replace(':schedulerId', SCHEDULER);
+  return call(dashboard, `/queues${path}`, {
+    method,
+    cookie,
+    headers: { ...SAME_ORIGIN, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      name: 'group-message',
+      data: { forged: true },
+      jobData: { forged: true },
+      concurrency: 1,
+      max: 1,
+      duration: 1000,
+      delay: 1000,
+      priority: 1,
+      every: 1000,
+      force: true,
+    }),
+  });
+}
+
+/**
+ * Calls `method route` (see callRoute) on a queue filled with a job in every state, and checks it
+ * is refused with 403 and `error`, and that Redis holds what it held before.
+ */
+export async function expectRefusedAndUnchanged(
+  dashboard: TestDashboard,
+  method: string,
+  route: string,
+  error: object,
+) {
+  const { failed } = await fill(dashboard);
+  const cookie = await signIn(dashboard);
+  const before = await snapshot(dashboard.queue);
+  const res = await callRoute(dashboard, cookie, method, route, failed);
+  expect(res.status).toBe(403);
+  expect(await res.json()).toEqual(error);
+  expect(await snapshot(dashboard.queue)).toEqual(before);
+}
+
+/** What a user without a session gets: the API answers 401, a page sends to the login. */
+export async function expectSignedOut(dashboard: TestDashboard, cookie: string) {
+  const api = await call(dashboard, '/queues/api/queues', { cookie });
+  expect(api.status).toBe(401);
+  expect(await api.json()).toEqual({ error: 'sign in first' });
+  const page = await call(dashboard, '/queues', { cookie });
+  expect(page.status).toBe(302);
+  expect(page.headers.get('location')).toBe('/login?next=%2Fqueues');
 }
