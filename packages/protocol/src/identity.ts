@@ -26,12 +26,13 @@ export function messageIdentity(sdkAppId: string, message: GroupMessage): Messag
  * key part and a URL path segment, where raw group ids with `#`, `/` or `:` would not be.
  */
 export function messageKey(identity: MessageIdentity): string {
-  const canonical = JSON.stringify([
-    identity.sdkAppId,
-    identity.groupId,
-    identity.topicId,
-    identity.msgSeq,
-    identity.random,
-  ]);
-  return `gm-${createHash('sha256').update(canonical, 'utf8').digest('hex').slice(0, 32)}`;
+  return eventKey('gm', [identity.sdkAppId, identity.groupId, identity.topicId, identity.msgSeq, identity.random]);
+}
+
+/**
+ * The key of any event: a short kind prefix and 128 bits of SHA-256 over its canonical fields as
+ * a JSON array. The kind keeps keys of different events apart even when their fields coincide.
+ */
+export function eventKey(kind: string, fields: readonly unknown[]): string {
+  return `${kind}-${createHash('sha256').update(JSON.stringify(fields), 'utf8').digest('hex').slice(0, 32)}`;
 }

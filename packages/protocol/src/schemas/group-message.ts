@@ -1,17 +1,8 @@
 import * as v from 'valibot';
 import { GROUP_AFTER_SEND_MSG } from '../commands.js';
+import { IdSchema, TopicIdSchema } from './common.js';
 import { MsgElementSchema } from './elements.js';
 import { ColumnTextSchema, EventTimeSchema, FlagSchema, Uint32Schema, UnixSecondsSchema } from './scalars.js';
-
-// GroupId and TopicId go into the archive's unique key; bound them well above Tencent's own
-// limits (48 bytes custom, 96 bytes topic) so one odd body cannot bloat an index entry.
-const MAX_ID_LENGTH = 256;
-
-const IdSchema = v.pipe(
-  ColumnTextSchema,
-  v.minLength(1, 'must not be empty'),
-  v.maxLength(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`),
-);
 
 const GroupAtSchema = v.looseObject({
   GroupAtAllFlag: FlagSchema,
@@ -37,9 +28,7 @@ export const GroupMessageSchema = v.looseObject({
   OnlineOnlyFlag: v.optional(FlagSchema),
   CloudCustomData: v.optional(v.string('must be a string')),
   // Absent or "" both mean the message is not in a topic; identity treats them alike.
-  TopicId: v.optional(
-    v.pipe(ColumnTextSchema, v.maxLength(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`)),
-  ),
+  TopicId: v.optional(TopicIdSchema),
   EventTime: v.optional(EventTimeSchema),
   GroupAtInfo: v.optional(v.array(GroupAtSchema, 'must be an array')),
 });

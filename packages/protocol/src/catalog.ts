@@ -1,0 +1,162 @@
+import * as v from 'valibot';
+import {
+  C2C_AFTER_MSG_WITHDRAW,
+  C2C_AFTER_SEND_MSG,
+  GROUP_AFTER_CREATE_GROUP,
+  GROUP_AFTER_GROUP_DESTROYED,
+  GROUP_AFTER_GROUP_INFO_CHANGED,
+  GROUP_AFTER_MEMBER_EXIT,
+  GROUP_AFTER_NEW_MEMBER_JOIN,
+  GROUP_AFTER_RECALL_MSG,
+  GROUP_AFTER_SEND_MSG,
+} from './commands.js';
+import { eventKey, messageIdentity, messageKey } from './identity.js';
+import { C2cMessageSchema, C2cRecallSchema } from './schemas/c2c.js';
+import {
+  GroupCreatedSchema,
+  GroupDestroyedSchema,
+  GroupInfoChangedSchema,
+  MemberExitedSchema,
+  MemberJoinedSchema,
+} from './schemas/group-events.js';
+import { GroupMessageSchema } from './schemas/group-message.js';
+import { GroupRecallSchema } from './schemas/group-recall.js';
+
+/** The kinds of work a stored callback becomes; each has one job name, one processor and one archive. */
+export const JOB_KINDS = ['group-message', 'group-recall', 'c2c-message', 'c2c-recall', 'group-event'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+
+/** One supported callback command: how its body is checked, keyed and handled. */
+export interface CallbackDefinition<TSchema extends v.GenericSchema = v.GenericSchema> {
+  readonly command: string;
+  readonly schema: TSchema;
+  /** The job that carries it to a worker (and so the archive that stores it). */
+  readonly job: JobKind;
+  /**
+   * The event's identity as a key: its job id and dedupe marker. The same event delivered twice
+   * has the same key; two different events never share one.
+   */
+  key(sdkAppId: string, body: v.InferOutput<TSchema>): string;
+}
+
+function define<TSchema extends v.GenericSchema>(definition: CallbackDefinition<TSchema>): CallbackDefinition {
+  return definition as unknown as CallbackDefinition;
+}
+
+/** Sorted member accounts, so the order Tencent lists them in does not make a new key. */
+const accounts = (list: readonly { Member_Account: string }[] | undefined) =>
+  (list ?? []).map((member) => member.Member_Account).sort();
+
+/**
+ * Every callback imsync stores, keyed by `CallbackCommand`. The receiver, the workers, the
+ * simulator and the metrics read this table; adding a command is one entry, its handler and its
+ * fixtures. Keys follow the after-callbacks spec §9: message events leave EventTime out (a
+ * redelivery might carry another one); group events have no other identity than their content.
+ */
+export const CALLBACK_CATALOG: Readonly<Record<string, CallbackDefinition>> = Object.freeze({
+  [GROUP_AFTER_SEND_MSG]: define({
+    command: GROUP_AFTER_SEND_MSG,
+    schema: GroupMessageSchema,
+    job: 'group-message',
+    key: (sdkAppId, body) => messageKey(messageIdentity(sdkAppId, body)),
+  }),
+  [GROUP_AFTER_RECALL_MSG]: define({
+    command: GROUP_AFTER_RECALL_MSG,
+    schema: GroupRecallSchema,
+    job: 'group-recall',
+    key: (sdkAppId, body) =>
+      eventKey('gr', [
+        sdkAppId,
+        body.GroupId,
+        body.TopicId ?? '',
+        [...new Set(body.MsgSeqList.map((item) => item.MsgSeq))].sort((a, b) => a - b),
+      ]),
+  }),
+  [C2C_AFTER_SEND_MSG]: define({
+    command: C2C_AFTER_SEND_MSG,
+    schema: C2cMessageSchema,
+    job: 'c2c-message',
+    key: (sdkAppId, body) => eventKey('cm', [sdkAppId, body.From_Account, body.To_Account, body.MsgKey]),
+  }),
+  [C2C_AFTER_MSG_WITHDRAW]: define({
+    command: C2C_AFTER_MSG_WITHDRAW,
+    schema: C2cRecallSchema,
+    job: 'c2c-recall',
+    key: (sdkAppId, body) => eventKey('cw', [sdkAppId, body.From_Account, body.To_Account, body.MsgKey]),
+  }),
+  [GROUP_AFTER_CREATE_GROUP]: define({
+    command: GROUP_AFTER_CREATE_GROUP,
+    schema: GroupCreatedSchema,
+    job: 'group-event',
+    key: (sdkAppId, body) => eventKey('ge', [sdkAppId, body.CallbackCommand, body.GroupId, body.EventTime ?? null]),
+  }),
+  [GROUP_AFTER_GROUP_DESTROYED]: define({
+    command: GROUP_AFTER_GROUP_DESTROYED,
+    schema: GroupDestroyedSchema,
+    job: 'group-event',
+    key: (sdkAppId, body) => eventKey('ge', [sdkAppId, body.CallbackCommand, body.GroupId, body.EventTime ?? null]),
+  }),
+  [GROUP_AFTER_GROUP_INFO_CHANGED]: define({
+    command: GROUP_AFTER_GROUP_INFO_CHANGED,
+    schema: GroupInfoChangedSchema,
+    job: 'group-event',
+    key: (sdkAppId, body) =>
+      eventKey('ge', [
+        sdkAppId,
+        body.CallbackCommand,
+        body.GroupId,
+        body.EventTime ?? null,
+        body.Operator_Account ?? null,
+        body.Name ?? null,
+        body.Introduction ?? null,
+        body.Notification ?? null,
+        body.FaceUrl ?? null,
+      ]),
+  }),
+  [GROUP_AFTER_NEW_MEMBER_JOIN]: define({
+    command: GROUP_AFTER_NEW_MEMBER_JOIN,
+    schema: MemberJoinedSchema,
+    job: 'group-event',
+    key: (sdkAppId, body) =>
+      eventKey('ge', [
+        sdkAppId,
+        body.CallbackCommand,
+        body.GroupId,
+        body.EventTime ?? null,
+        body.Operator_Account ?? null,
+        body.JoinType ?? null,
+        accounts(body.NewMemberList),
+      ]),
+  }),
+  [GROUP_AFTER_MEMBER_EXIT]: define({
+    command: GROUP_AFTER_MEMBER_EXIT,
+    schema: MemberExitedSchema,
+    job: 'group-event',
+    key: (sdkAppId, body) =>
+      eventKey('ge', [
+        sdkAppId,
+        body.CallbackCommand,
+        body.GroupId,
+        body.EventTime ?? null,
+        body.Operator_Account ?? null,
+        body.ExitType ?? null,
+        accounts(body.ExitMemberList),
+      ]),
+  }),
+});
+
+/** Every supported command, in catalog order (for `TIM_COMMANDS`, the simulator, metrics labels). */
+export const SUPPORTED_COMMANDS: readonly string[] = Object.freeze(Object.keys(CALLBACK_CATALOG));
+
+export type ParsedCallback =
+  | { ok: true; definition: CallbackDefinition; body: unknown; key: string }
+  | { ok: false; issues: v.BaseIssue<unknown>[] };
+
+/** Validates a decoded body against its command's schema and derives its key. */
+export function parseCallback(definition: CallbackDefinition, sdkAppId: string, value: unknown): ParsedCallback {
+  const result = v.safeParse(definition.schema, value);
+  if (!result.success) {
+    return { ok: false, issues: result.issues };
+  }
+  return { ok: true, definition, body: result.output, key: definition.key(sdkAppId, result.output) };
+}
