@@ -70,7 +70,9 @@ test('MAX_CONNECTIONS stays within 16–65535', () => {
 });
 
 test('a non-numeric SDKAppID, an empty token and a relative path are refused at start', () => {
-  expect(() => loadReceiverConfig({ ...required, TIM_SDK_APP_ID: 'abc' })).toThrow(/TIM_SDK_APP_ID: must be an SDKAppID/);
+  expect(() => loadReceiverConfig({ ...required, TIM_SDK_APP_ID: 'abc' })).toThrow(
+    /TIM_SDK_APP_ID: must be an SDKAppID/,
+  );
   // The archive keeps it as a bigint: an SDKAppID past that would make every message fail.
   expect(() => loadReceiverConfig({ ...required, TIM_SDK_APP_ID: '9'.repeat(19) })).toThrow(/1 to 18 digits/);
   expect(() => loadReceiverConfig({ ...required, TIM_CALLBACK_TOKEN: '' })).toThrow(/TIM_CALLBACK_TOKEN/);
