@@ -104,6 +104,19 @@ test('an operator signs in, opens a failed job, retries it and sees it complete'
     );
     expect(rows[0]?.n).toBe(1);
     expect(await queue.getFailedCount()).toBe(1);
+
+    // Cleaning the other failed job by hand would lose a message Tencent will not send again: the
+    // button is there (bull-board cannot hide it alone), and the board says why it refuses.
+    const [other] = await queue.getFailed(0, 0);
+    const otherId = other?.id ?? '';
+    await page.goto(`http://127.0.0.1:${port}/queues/queue/${GROUP_MESSAGES_QUEUE}/${otherId}?status=failed`);
+    // The job's Clean action: an icon button (a trash can).
+    await page.locator('ul[class*=jobActions] button:has(svg.lucide-trash2)').first().click();
+    await page.getByText('clean this job').waitFor();
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByText('this action could delete or forge queued messages').first().waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'dashboard-refused-clean.png') });
+    expect(await queue.getJobState(otherId)).toBe('failed');
   } finally {
     await browser.close();
     await rm(profile, { recursive: true, force: true });
