@@ -28,7 +28,8 @@ if (config.DASHBOARD_LOCAL_ONLY) {
 const passwordFile = config.DASHBOARD_PASSWORD_FILE;
 const password =
   config.DASHBOARD_PASSWORD ??
-  (passwordFile === undefined
+  // Without a user there is no login (local-only mode), so no password to generate either.
+  (passwordFile === undefined || config.DASHBOARD_USER === undefined
     ? undefined
     : await startOrExit('imsync-dashboard', async () => {
         const found = await loadOrCreatePassword(passwordFile, config.HOST);
