@@ -41,6 +41,11 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
 CMD ["node", "--enable-source-maps", "dist/main.js"]
 
 FROM runtime AS dashboard
+# The generated dashboard password lives here (a volume in compose); a fresh volume takes this
+# directory's owner, so the dashboard's user can write it, and nobody else can read it.
+USER root
+RUN mkdir -p /var/lib/imsync-dashboard && chown node:node /var/lib/imsync-dashboard && chmod 700 /var/lib/imsync-dashboard
+USER node
 COPY --from=build /out/dashboard /app
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \

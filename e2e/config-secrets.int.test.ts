@@ -1,5 +1,5 @@
 import { appCommand } from '@imsync/local-services';
-import { exited, spawnOwned, waitFor } from '@imsync/testing';
+import { spawnCaptured } from '@imsync/testing';
 import { expect, test } from 'vitest';
 
 // A misconfigured process says what is wrong with each variable, and never what a secret is.
@@ -35,19 +35,10 @@ test.each([
 ] as const)('a bad configuration of the %s names the variables and prints no secret', async (app, env) => {
   const portVariable = app === 'worker' ? 'METRICS_PORT' : 'PORT';
   const { command, args, cwd } = appCommand(app);
-  const child = spawnOwned(command, args, {
-    cwd,
-    env: { PATH: process.env.PATH ?? '', ...env, [portVariable]: 'not-a-port' },
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  expect(await exited(child)).toBe(1);
-  await waitFor(() => output.includes(`${portVariable}: must be an integer`), { what: 'the port line' });
+  const run = spawnCaptured(command, args, { cwd, env: { ...env, [portVariable]: 'not-a-port' } });
+  expect(await run.closed()).toBe(1);
+  const output = run.output();
+  expect(output).toContain(`${portVariable}: must be an integer`);
   expect(output).toMatch(new RegExp(`^imsync-${app}: invalid configuration:`));
   expect(output).not.toContain(SECRET);
 });

@@ -2,7 +2,7 @@ import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { loadFixture } from '@imsync/fixtures';
 import { startLocalRedis } from '@imsync/local-services';
-import { exited, repoRoot, spawnOwned, startAppProcess, waitFor } from '@imsync/testing';
+import { repoRoot, spawnCaptured, startAppProcess, waitFor } from '@imsync/testing';
 import { test } from '@imsync/testing/vitest';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -27,18 +27,11 @@ function startAclRedis() {
 
 /** `pnpm migrate` as compose's migrate service runs it, as the owner; resolves with its output. */
 async function runMigrate(env: Record<string, string>): Promise<{ code: unknown; output: string }> {
-  const child = spawnOwned(process.execPath, ['--import', 'tsx', '--conditions=@imsync/source', 'src/migrate.ts'], {
+  const run = spawnCaptured(process.execPath, ['--import', 'tsx', '--conditions=@imsync/source', 'src/migrate.ts'], {
     cwd: join(repoRoot, 'apps/worker'),
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env,
   });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  return { code: await exited(child), output };
+  return { code: await run.closed(), output: run.output() };
 }
 
 /** Redis's first reply line to one inline command on a fresh, unauthenticated connection. */
@@ -159,22 +152,22 @@ describe('least privilege', () => {
     await owner.connect();
     try {
       await owner.query(`CREATE ROLE ${role} LOGIN`);
-      const child = spawnOwned(process.execPath, ['--import', 'tsx', '--conditions=@imsync/source', 'src/main.ts'], {
-        cwd: join(repoRoot, 'apps/worker'),
-        env: {
-          PATH: process.env.PATH ?? '',
-          REDIS_URL: 'redis://127.0.0.1:1',
-          DATABASE_URL: asRole(databaseUrl, role),
-          TIM_SDK_APP_ID: '1600012345',
-          METRICS_PORT: '0',
+      const worker = spawnCaptured(
+        process.execPath,
+        ['--import', 'tsx', '--conditions=@imsync/source', 'src/main.ts'],
+        {
+          cwd: join(repoRoot, 'apps/worker'),
+          env: {
+            REDIS_URL: 'redis://127.0.0.1:1',
+            DATABASE_URL: asRole(databaseUrl, role),
+            TIM_SDK_APP_ID: '1600012345',
+            METRICS_PORT: '0',
+            LOG_LEVEL: 'silent',
+          },
         },
-      });
-      let stderr = '';
-      child.stderr?.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-      });
-      expect(await exited(child)).toBe(1);
-      expect(stderr.trim().split('\n')).toEqual([
+      );
+      expect(await worker.closed()).toBe(1);
+      expect(worker.output().trim().split('\n')).toEqual([
         expect.stringMatching(/^imsync-worker: DATABASE_URL: the archive schema is older .* run `pnpm migrate`/),
       ]);
     } finally {

@@ -1,41 +1,20 @@
-import { once } from 'node:events';
-import { exited, freePort, repoRoot, spawnOwned, waitFor } from '@imsync/testing';
+import { freePort, repoRoot, spawnCaptured, waitFor } from '@imsync/testing';
 import { test } from '@imsync/testing/vitest';
 import { expect } from 'vitest';
 import { SDK_APP_ID } from './stack.js';
 
 /** `pnpm start:worker` exactly as README's Scaling section runs it, with the output kept. */
 function startWorker(env: Record<string, string>) {
-  const child = spawnOwned('pnpm', ['start:worker'], {
-    cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
+  const worker = spawnCaptured('pnpm', ['start:worker'], { cwd: repoRoot, env });
   /** The worker's "worker started" log line, once it was written. */
   const started = () =>
-    output
+    worker
+      .output()
       .split('\n')
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as { msg?: string; port?: number })
       .find((line) => line.msg === 'worker started');
-  return {
-    child,
-    output: () => output,
-    started,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-        // pnpm, tsx and node share the process group spawnOwned gave them.
-        process.kill(-child.pid, 'SIGTERM');
-      }
-      return exited(child);
-    },
-  };
+  return { ...worker, started };
 }
 
 test('two workers on one host: the second needs its own METRICS_PORT and says so in one line', async ({
@@ -54,8 +33,7 @@ test('two workers on one host: the second needs its own METRICS_PORT and says so
   const clash = startWorker(env);
   try {
     // The same environment as the first: refused, with one line naming the variable, no stack trace.
-    const [code] = (await once(clash.child, 'exit')) as [number | null];
-    expect(code).not.toBe(0);
+    expect(await clash.closed()).not.toBe(0);
     const ours = clash
       .output()
       .split('\n')

@@ -1,15 +1,17 @@
+import { DEMO_VALUES } from '@imsync/runtime';
+
 /**
  * What `pnpm start` runs with unless told otherwise, and so what `imsync send` aims at by default.
  * DEMO VALUES: a made-up SDKAppID and a token that is public; set your own for anything real.
  */
 export const LOCAL_DEFAULTS = {
   port: 8080,
-  sdkAppId: '1600012345',
-  token: 'imsync-demo-token',
+  sdkAppId: DEMO_VALUES.sdkAppId,
+  token: DEMO_VALUES.callbackToken,
   callbackPath: '/im/callback',
   dashboardPort: 3000,
-  dashboardUser: 'admin',
-  dashboardPassword: 'imsync-demo-password',
+  dashboardUser: DEMO_VALUES.dashboardUser,
+  dashboardPassword: DEMO_VALUES.dashboardPassword,
 } as const;
 
 export function defaultCallbackUrl(env: NodeJS.ProcessEnv): string {

@@ -1,9 +1,10 @@
 import { QueuePrefixVar } from '@imsync/queue';
-import { type Env, intVar, LogLevelVar, parseConfig, urlVar } from '@imsync/runtime';
+import { DEMO_VALUES, type Env, intVar, LogLevelVar, parseConfig, urlVar } from '@imsync/runtime';
 import * as v from 'valibot';
 
 /** The password `pnpm start` and older `.env.example` files use: public, so good only on loopback. */
-export const DEMO_PASSWORD = 'imsync-demo-password';
+/** Public (README, `pnpm start`), so refused unless the dashboard listens on loopback only. */
+export const DEMO_PASSWORD = DEMO_VALUES.dashboardPassword;
 
 export const MIN_PASSWORD_LENGTH = 12;
 

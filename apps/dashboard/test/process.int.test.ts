@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, repoRoot, spawnOwned, startAppProcess } from '@imsync/testing';
+import { freePort, repoRoot, spawnCaptured, startAppProcess } from '@imsync/testing';
 import { test } from '@imsync/testing/vitest';
 import { expect, onTestFinished } from 'vitest';
 import { DEMO_PASSWORD } from '../src/config.js';
@@ -14,27 +14,12 @@ const USER = 'operator';
 
 /** `pnpm start:dashboard` as README runs it, to its exit; resolves with its exit code and every line it wrote. */
 async function runToExit(env: Record<string, string>) {
-  const child = spawnOwned('pnpm', ['start:dashboard'], {
-    cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
+  const dashboard = spawnCaptured('pnpm', ['start:dashboard'], { cwd: repoRoot, env });
   // A dashboard that should have stopped but runs on is stopped here, so the test fails at once.
-  const deadline = setTimeout(() => {
-    if (child.pid !== undefined) {
-      process.kill(-child.pid, 'SIGKILL');
-    }
-  }, 20_000);
-  // 'close' comes after the last output, 'exit' may not.
-  const [code] = (await once(child, 'close')) as [number | null];
+  const deadline = setTimeout(() => void dashboard.stop('SIGKILL'), 20_000);
+  const code = await dashboard.closed();
   clearTimeout(deadline);
-  return { code, lines: output.split('\n') };
+  return { code, lines: dashboard.output().split('\n') };
 }
 
 async function tempDir() {

@@ -1,7 +1,5 @@
 import type { Server } from 'node:http';
-import { createAdaptorServer } from '@hono/node-server';
-
-type FetchHandler = Parameters<typeof createAdaptorServer>[0]['fetch'];
+import { createHttpServer } from '@imsync/runtime';
 
 export interface CallbackServerOptions {
   headersTimeoutMs?: number;
@@ -11,31 +9,19 @@ export interface CallbackServerOptions {
 }
 
 /**
- * The public HTTP server for the receiver app, not yet listening (`listen` from @imsync/runtime
- * turns a taken port into one line naming PORT). Request bodies are left to `readBody`, which
- * discards unwanted uploads on its own budget: @hono/node-server's automatic cleanup would close
- * such a connection 500 ms after the reply, before a slow client has read it.
+ * The public HTTP server for the receiver app, not yet listening. Request bodies are left to
+ * `readBody`, which discards unwanted uploads on its own budget.
  */
-export function createCallbackServer(app: { fetch: FetchHandler }, options: CallbackServerOptions = {}): Server {
-  // Tencent gives up after 2 s; a client much slower than that is not Tencent and must not hold a socket.
-  const headersTimeout = options.headersTimeoutMs ?? 5000;
-  const requestTimeout = options.requestTimeoutMs ?? 15_000;
-  const server = createAdaptorServer({
-    fetch: app.fetch,
+export function createCallbackServer(
+  app: Parameters<typeof createHttpServer>[0],
+  options: CallbackServerOptions = {},
+): Server {
+  return createHttpServer(app, {
+    // Tencent gives up after 2 s; a client much slower than that is not Tencent and must not hold a socket.
+    headersTimeoutMs: options.headersTimeoutMs ?? 5000,
+    requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
+    keepAliveTimeoutMs: 65_000,
+    maxConnections: options.maxConnections,
     autoCleanupIncoming: false,
-    serverOptions: {
-      headersTimeout,
-      requestTimeout,
-      keepAliveTimeout: 65_000,
-      // Node enforces both timeouts only when it checks, every 30 s by default: a slow client
-      // could hold its socket for half a minute past them.
-      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headersTimeout / 4))),
-    },
-  }) as Server;
-  if (options.maxConnections !== undefined) {
-    // Each socket costs memory and a file descriptor whatever it sends: a flood of idle
-    // connections must not take the process down with it.
-    server.maxConnections = options.maxConnections;
-  }
-  return server;
+  });
 }

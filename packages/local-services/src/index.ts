@@ -1,5 +1,6 @@
 export { type AppProcess, type AppProcessOptions, startAppProcess } from './app-process.js';
 export { APPS, type AppCommand, type AppName, appCommand, repoRoot } from './apps.js';
+export { type CapturedProcess, spawnCaptured } from './captured.js';
 export { exited, spawnOwned } from './child.js';
 export { type LocalPostgresOptions, startLocalPostgres } from './local-postgres.js';
 export { type RedisServerOptions, startLocalRedis } from './local-redis.js';

@@ -1,6 +1,47 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
 import { ConfigError } from './config.js';
+
+type FetchHandler = Parameters<typeof createAdaptorServer>[0]['fetch'];
+
+export interface HttpServerOptions {
+  /** A client must have sent its request headers within this long (ms). */
+  headersTimeoutMs: number;
+  /** ...and its whole request within this long (ms). */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this long (ms). */
+  keepAliveTimeoutMs: number;
+  /** Connections open at once; past it Node closes new ones at once. Unbounded when unset. */
+  maxConnections?: number;
+  /**
+   * False when the app reads (or discards) request bodies itself: @hono/node-server's automatic
+   * cleanup would close a connection 500 ms after the reply, before a slow client has read it.
+   */
+  autoCleanupIncoming?: boolean;
+}
+
+/** An app's HTTP server with its timeouts enforced, not yet listening (see `listen`). */
+export function createHttpServer(app: { fetch: FetchHandler }, options: HttpServerOptions): Server {
+  const server = createAdaptorServer({
+    fetch: app.fetch,
+    autoCleanupIncoming: options.autoCleanupIncoming ?? true,
+    serverOptions: {
+      headersTimeout: options.headersTimeoutMs,
+      requestTimeout: options.requestTimeoutMs,
+      keepAliveTimeout: options.keepAliveTimeoutMs,
+      // Node enforces both timeouts only when it checks, every 30 s by default: a slow client
+      // could hold its socket for half a minute past them.
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(options.headersTimeoutMs / 4))),
+    },
+  }) as Server;
+  if (options.maxConnections !== undefined) {
+    // Each socket costs memory and a file descriptor whatever it sends: a flood of idle
+    // connections must not take the process down with it.
+    server.maxConnections = options.maxConnections;
+  }
+  return server;
+}
 
 export interface ListenOptions {
   host: string;

@@ -10,7 +10,14 @@ export {
   startOrExit,
   urlVar,
 } from './config.js';
-export { closeHttpServer, type ListenOptions, listen } from './http-server.js';
+export { DEMO_VALUES } from './demo.js';
+export {
+  closeHttpServer,
+  createHttpServer,
+  type HttpServerOptions,
+  type ListenOptions,
+  listen,
+} from './http-server.js';
 export { createLogger, type Logger, type LoggerOptions } from './logger.js';
 export { createRegistry, METRIC_PREFIX } from './metrics.js';
 export { type OpsRoutesOptions, type ReadinessCheck, registerOpsRoutes } from './ops-routes.js';

@@ -1,7 +1,6 @@
 import type { Server } from 'node:http';
-import { createAdaptorServer } from '@hono/node-server';
 import { Hono } from 'hono';
-import { type ListenOptions, listen } from './http-server.js';
+import { createHttpServer, type ListenOptions, listen } from './http-server.js';
 import { type OpsRoutesOptions, registerOpsRoutes } from './ops-routes.js';
 
 export interface OpsServer {
@@ -17,7 +16,12 @@ export interface OpsServer {
 export async function startOpsServer(options: OpsRoutesOptions & ListenOptions): Promise<OpsServer> {
   const app = new Hono();
   registerOpsRoutes(app, options);
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  // Scrapers and probes send small requests quickly; anything slower is not one of them.
+  const server = createHttpServer(app, {
+    headersTimeoutMs: 5000,
+    requestTimeoutMs: 10_000,
+    keepAliveTimeoutMs: 65_000,
+  });
   const address = await listen(server, options);
   return { server, port: address.port };
 }

@@ -1,12 +1,14 @@
 export {
   type AppProcess,
   type AppProcessOptions,
+  type CapturedProcess,
   exited,
   freePort,
   type PostgresService,
   type RedisService,
   repoRoot,
   type ServiceHandle,
+  spawnCaptured,
   spawnOwned,
   startAppProcess,
 } from '@imsync/local-services';
