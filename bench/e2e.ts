@@ -1,5 +1,5 @@
 import { freePort, repoRoot, startAppProcess, startLocalPostgres, startLocalRedis } from '@imsync/local-services';
-import { createRedis, GROUP_MESSAGES_QUEUE } from '@imsync/queue';
+import { createRedis, INGEST_QUEUE } from '@imsync/queue';
 import { Queue } from 'bullmq';
 import type { Built } from './lib/build.js';
 import { watchRss } from './lib/proc.js';
@@ -89,7 +89,7 @@ export async function benchEndToEnd(options: EndToEndOptions): Promise<EndToEndR
     );
   }
   const connection = createRedis(redis.url, { role: 'worker' });
-  const queue = new Queue(GROUP_MESSAGES_QUEUE, { connection, prefix: 'imsync' });
+  const queue = new Queue(INGEST_QUEUE, { connection, prefix: 'imsync' });
   const receiverRss = watchRss(receiver.child.pid ?? 0);
   const workerRss = workers.map((w) => watchRss(w.child.pid ?? 0));
   const backlog: number[] = [];

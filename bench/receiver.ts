@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RedisService, startAppProcess, startLocalRedis as startRedis } from '@imsync/local-services';
 import { signedCallbackUrl } from '@imsync/protocol';
-import { GROUP_MESSAGES_QUEUE } from '@imsync/queue';
+import { INGEST_QUEUE } from '@imsync/queue';
 import { Redis } from 'ioredis';
 import type { Built } from './lib/build.js';
 import { cpuSeconds, watchRss } from './lib/proc.js';
@@ -117,7 +117,7 @@ async function oneRound(
       serverCpuUs: ((cpuSeconds(server.pid) - cpu0) / requests) * 1e6,
       redisCpuUs: variant === 'imsync' ? ((cpuSeconds(redisPid) - redis0) / requests) * 1e6 : 0,
       rssMiB: rssMax / MIB,
-      jobs: variant === 'imsync' ? await inspect.llen(`${prefix}:${GROUP_MESSAGES_QUEUE}:wait`) : 0,
+      jobs: variant === 'imsync' ? await inspect.llen(`${prefix}:${INGEST_QUEUE}:wait`) : 0,
       acknowledged,
     };
   } finally {

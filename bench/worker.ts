@@ -7,7 +7,7 @@ import {
   startLocalPostgres as startPostgres,
   startLocalRedis as startRedis,
 } from '@imsync/local-services';
-import { createGroupMessageProducer, createRedis, GROUP_MESSAGES_QUEUE } from '@imsync/queue';
+import { createProducer, createRedis, INGEST_QUEUE } from '@imsync/queue';
 import { checkStored, type GeneratedMessage, MessageFactory } from '@imsync/simulator';
 import { Queue } from 'bullmq';
 import type { Built } from './lib/build.js';
@@ -101,15 +101,19 @@ async function oneRound(
   profiling: { nodeArgs?: string[] } = {},
 ): Promise<DrainRound> {
   const queueConnection = createRedis(redis.url, { role: 'worker' });
-  const queue = new Queue(GROUP_MESSAGES_QUEUE, { connection: queueConnection, prefix });
+  const queue = new Queue(INGEST_QUEUE, { connection: queueConnection, prefix });
   await queue.pause();
-  const producer = createGroupMessageProducer({ connection, prefix });
+  const producer = createProducer({ connection, prefix });
   for (let start = 0; start < messages.length; start += 1000) {
     await Promise.all(
       messages
         .slice(start, start + 1000)
         .map((m, i) =>
-          producer.enqueue({ sdkAppId: SDK_APP_ID, body: m.body, receivedAt: Date.now() }, `gm-bench-${start + i}`),
+          producer.enqueue(
+            'group-message',
+            { sdkAppId: SDK_APP_ID, body: m.body, receivedAt: Date.now() },
+            `gm-bench-${start + i}`,
+          ),
         ),
     );
   }
@@ -117,7 +121,7 @@ async function oneRound(
   const env = {
     REDIS_URL: redis.url,
     QUEUE_PREFIX: prefix,
-    QUEUE_NAME: GROUP_MESSAGES_QUEUE,
+    QUEUE_NAME: INGEST_QUEUE,
     WORKER_CONCURRENCY: String(options.concurrency),
   };
   const worker =

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { loadFixture } from '@imsync/fixtures';
-import { freePort, startAppProcess, waitFor } from '@imsync/testing';
+import { freePort, startAppProcess, waitFor, waitForReady } from '@imsync/testing';
 import { test } from '@imsync/testing/vitest';
 import pg from 'pg';
 import { expect } from 'vitest';
@@ -41,6 +41,8 @@ test('the built and deployed receiver and worker take a callback into PostgreSQL
     },
     { deployedAt: join(out, 'receiver') },
   );
+  const { opsPort } = await receiver.waitForLine((line) => line.msg === 'receiver listening');
+  await waitForReady(`http://127.0.0.1:${opsPort}`);
   const worker = await startAppProcess(
     'worker',
     { REDIS_URL: redis.url, DATABASE_URL: databaseUrl, TIM_SDK_APP_ID: SDK_APP_ID, METRICS_PORT: '0' },

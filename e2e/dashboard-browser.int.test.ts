@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadFixture } from '@imsync/fixtures';
-import { createRedis, GROUP_MESSAGES_QUEUE } from '@imsync/queue';
+import { createRedis, INGEST_QUEUE } from '@imsync/queue';
 import { freePort, startAppProcess, waitFor } from '@imsync/testing';
 import { Queue } from 'bullmq';
 import pg from 'pg';
@@ -33,7 +33,7 @@ test('an operator signs in, opens a failed job, retries it and sees it complete'
     DASHBOARD_PASSWORD: PASSWORD,
   });
   const connection = createRedis(redis.url, { role: 'worker' });
-  const queue = new Queue(GROUP_MESSAGES_QUEUE, { connection, prefix: stack.prefix });
+  const queue = new Queue(INGEST_QUEUE, { connection, prefix: stack.prefix });
   const db = new pg.Client({ connectionString: stack.databaseUrl });
   const profile = await mkdtemp(join(tmpdir(), 'imsync-chromium-'));
   const browser = await chromium.launchPersistentContext(profile, {
@@ -76,10 +76,10 @@ test('an operator signs in, opens a failed job, retries it and sees it complete'
     await page.fill('input[name=user]', USER);
     await page.fill('input[name=password]', PASSWORD);
     await Promise.all([page.waitForURL(/\/queues/), page.click('button[type=submit]')]);
-    await page.locator('aside').getByText(GROUP_MESSAGES_QUEUE).waitFor();
+    await page.locator('aside').getByText(INGEST_QUEUE).waitFor();
 
-    await page.goto(`http://127.0.0.1:${port}/queues/queue/${GROUP_MESSAGES_QUEUE}?status=failed`);
-    await page.locator(`a[href*="/${GROUP_MESSAGES_QUEUE}/${failedId}"]`).first().click();
+    await page.goto(`http://127.0.0.1:${port}/queues/queue/${INGEST_QUEUE}?status=failed`);
+    await page.locator(`a[href*="/${INGEST_QUEUE}/${failedId}"]`).first().click();
     // The error says why; the data tab shows the message as the receiver took it.
     await page.getByText('PostgreSQL refused the message').first().waitFor();
     await mkdir(SCREENSHOTS, { recursive: true });
@@ -96,7 +96,7 @@ test('an operator signs in, opens a failed job, retries it and sees it complete'
       what: 'the retried job completed',
     });
 
-    await page.goto(`http://127.0.0.1:${port}/queues/queue/${GROUP_MESSAGES_QUEUE}/${failedId}?status=completed`);
+    await page.goto(`http://127.0.0.1:${port}/queues/queue/${INGEST_QUEUE}/${failedId}?status=completed`);
     await page.getByText('"stored"').first().waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'dashboard-retried-job.png') });
     const { rows } = await db.query<{ n: number }>(
@@ -109,7 +109,7 @@ test('an operator signs in, opens a failed job, retries it and sees it complete'
     // button is there (bull-board cannot hide it alone), and the board says why it refuses.
     const [other] = await queue.getFailed(0, 0);
     const otherId = other?.id ?? '';
-    await page.goto(`http://127.0.0.1:${port}/queues/queue/${GROUP_MESSAGES_QUEUE}/${otherId}?status=failed`);
+    await page.goto(`http://127.0.0.1:${port}/queues/queue/${INGEST_QUEUE}/${otherId}?status=failed`);
     // The job's Clean action: an icon button (a trash can).
     await page.locator('ul[class*=jobActions] button:has(svg.lucide-trash2)').first().click();
     await page.getByText('clean this job').waitFor();

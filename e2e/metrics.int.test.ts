@@ -1,5 +1,5 @@
 import { loadFixture } from '@imsync/fixtures';
-import { createRedis, GROUP_MESSAGE_JOB, GROUP_MESSAGES_QUEUE } from '@imsync/queue';
+import { createRedis, INGEST_QUEUE } from '@imsync/queue';
 import { signedCallbackUrl, waitFor } from '@imsync/testing';
 import { Queue } from 'bullmq';
 import pg from 'pg';
@@ -30,7 +30,7 @@ test('receiver and worker expose the documented metrics with the right counts', 
   const workerPort = (await worker?.waitForLine((line) => line.msg === 'worker started'))?.port;
   const db = new pg.Client({ connectionString: stack.databaseUrl });
   const connection = createRedis(redis.url, { role: 'worker' });
-  const queue = new Queue(GROUP_MESSAGES_QUEUE, { connection, prefix: stack.prefix });
+  const queue = new Queue(INGEST_QUEUE, { connection, prefix: stack.prefix });
   try {
     await db.connect();
     await db.query(`ALTER TABLE group_messages ADD CONSTRAINT no_poison CHECK (from_account <> 'poison')`);
@@ -50,7 +50,7 @@ test('receiver and worker expose the documented metrics with the right counts', 
     );
     // The same message again under another job id: the worker finds it already stored.
     await queue.add(
-      GROUP_MESSAGE_JOB,
+      'group-message',
       { sdkAppId: SDK_APP_ID, body: body(1), receivedAt: Date.now() },
       { jobId: 'again' },
     );

@@ -66,7 +66,7 @@ test('SIGTERM: the request in flight is answered (and stored), new connections a
 
 test('SIGTERM while Redis is unreachable still shuts down cleanly: exit code 0', async () => {
   // Nothing listens on the port freePort just handed out, so the connection never becomes ready.
-  const { receiver } = await startReceiver({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+  const { receiver } = await startReceiver({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` }, { ready: false });
   expect(await receiver.stop('SIGTERM')).toBe(0);
   expect(receiver.lines.filter((line) => line.msg === 'shutdown step failed')).toEqual([]);
 });

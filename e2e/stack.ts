@@ -1,4 +1,4 @@
-import { type AppProcess, freePort, signedCallbackUrl, startAppProcess } from '@imsync/testing';
+import { type AppProcess, freePort, signedCallbackUrl, startAppProcess, waitForReady } from '@imsync/testing';
 import { test as base } from '@imsync/testing/vitest';
 
 export const SDK_APP_ID = '1600012345';
@@ -18,8 +18,15 @@ export interface ReceiverProcess {
   opsUrl: string;
 }
 
-/** A receiver process on a free port of 127.0.0.1, started as `pnpm start:receiver` would, with `env` added. */
-export async function startReceiver(env: Record<string, string>): Promise<ReceiverProcess> {
+/**
+ * A receiver process on a free port of 127.0.0.1, started as `pnpm start:receiver` would, with
+ * `env` added. It listens before its Redis connection is up (and answers 503 until then), so this
+ * waits for `/readyz`, as a load balancer would, unless `ready: false` (tests of that window).
+ */
+export async function startReceiver(
+  env: Record<string, string>,
+  options: { ready?: boolean } = {},
+): Promise<ReceiverProcess> {
   const port = await freePort();
   const receiver = await startAppProcess('receiver', {
     ...env,
@@ -30,6 +37,9 @@ export async function startReceiver(env: Record<string, string>): Promise<Receiv
     METRICS_PORT: '0',
   });
   const { opsPort } = await receiver.waitForLine((line) => line.msg === 'receiver listening');
+  if (options.ready ?? true) {
+    await waitForReady(`http://127.0.0.1:${opsPort}`);
+  }
   return {
     receiver,
     port,

@@ -15,7 +15,7 @@ test('a receiver started while Redis is down answers 503, then 200 once Redis is
       await redis.start();
     }
   });
-  const { receiver, callbackUrl, opsUrl } = await startReceiver({ REDIS_URL: redis.url });
+  const { receiver, callbackUrl, opsUrl } = await startReceiver({ REDIS_URL: redis.url }, { ready: false });
   const post = () =>
     fetch(signed(callbackUrl), {
       method: 'POST',

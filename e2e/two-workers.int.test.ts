@@ -1,5 +1,5 @@
 import { loadFixtures } from '@imsync/fixtures';
-import { createRedis, GROUP_MESSAGE_JOB, GROUP_MESSAGES_QUEUE, type GroupMessageJobData } from '@imsync/queue';
+import { type CallbackJobData, createRedis, INGEST_QUEUE } from '@imsync/queue';
 import { messageKeyOf, waitFor } from '@imsync/testing';
 import { Queue } from 'bullmq';
 import pg from 'pg';
@@ -14,7 +14,7 @@ const test = stackTest.extend('stackWorkers', 2);
 
 test('duplicates processed concurrently by two worker processes are stored once', async ({ stack, redis }) => {
   const connection = createRedis(redis.url, { role: 'worker' });
-  const queue = new Queue<GroupMessageJobData>(GROUP_MESSAGES_QUEUE, { connection, prefix: stack.prefix });
+  const queue = new Queue<CallbackJobData>(INGEST_QUEUE, { connection, prefix: stack.prefix });
   const db = new pg.Client({ connectionString: stack.databaseUrl });
   try {
     const base = JSON.parse(loadFixtures()[0]?.text ?? '{}') as Record<string, unknown>;
@@ -25,7 +25,7 @@ test('duplicates processed concurrently by two worker processes are stored once'
         const text = JSON.stringify({ ...base, MsgSeq: i + 1 });
         const key = messageKeyOf(SDK_APP_ID, text);
         return {
-          name: GROUP_MESSAGE_JOB,
+          name: 'group-message' as const,
           data: { sdkAppId: SDK_APP_ID, body: text, receivedAt: Date.now() },
           opts: { jobId: `${key}-${copy}`, attempts: 5 },
         };

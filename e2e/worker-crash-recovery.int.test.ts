@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { loadFixture } from '@imsync/fixtures';
-import { createGroupMessageProducer, createRedis, GROUP_MESSAGES_QUEUE } from '@imsync/queue';
+import { createProducer, createRedis, INGEST_QUEUE } from '@imsync/queue';
 import { messageKeyOf, startAppProcess, waitFor } from '@imsync/testing';
 import { test } from '@imsync/testing/vitest';
 import { Queue } from 'bullmq';
@@ -29,18 +29,22 @@ test('jobs a SIGKILLed worker held are stored by another worker within 15 s, wit
   await db.connect();
   const connection = createRedis(redis.url, { role: 'producer' });
   await once(connection, 'ready');
-  const queue = new Queue(GROUP_MESSAGES_QUEUE, { connection, prefix: env.QUEUE_PREFIX });
+  const queue = new Queue(INGEST_QUEUE, { connection, prefix: env.QUEUE_PREFIX });
   let second: Awaited<ReturnType<typeof startAppProcess>> | undefined;
   try {
     // Hold the archive table so the first worker's INSERT blocks: its jobs stay active, locked.
     await db.query('BEGIN');
     await db.query('LOCK TABLE group_messages IN ACCESS EXCLUSIVE MODE');
-    const producer = createGroupMessageProducer({ connection, prefix: env.QUEUE_PREFIX });
+    const producer = createProducer({ connection, prefix: env.QUEUE_PREFIX });
     const base = JSON.parse(loadFixture('text-public').text) as Record<string, unknown>;
     const bodies = Array.from({ length: MESSAGES }, (_, i) => JSON.stringify({ ...base, MsgSeq: i + 1 }));
     await Promise.all(
       bodies.map((body) =>
-        producer.enqueue({ sdkAppId: SDK_APP_ID, body, receivedAt: Date.now() }, messageKeyOf(SDK_APP_ID, body)),
+        producer.enqueue(
+          'group-message',
+          { sdkAppId: SDK_APP_ID, body, receivedAt: Date.now() },
+          messageKeyOf(SDK_APP_ID, body),
+        ),
       ),
     );
     await waitFor(async () => (await queue.getActiveCount()) === MESSAGES, { what: 'all jobs active' });

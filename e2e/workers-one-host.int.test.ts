@@ -30,8 +30,11 @@ test('two workers on one host: the second needs its own METRICS_PORT and says so
   };
   const first = startWorker(env);
   const second = startWorker({ ...env, METRICS_PORT: String(await freePort()) });
-  const clash = startWorker(env);
+  let clash: ReturnType<typeof startWorker> | undefined;
   try {
+    // The first holds its port before the clash starts; started together, either could win it.
+    await waitFor(first.started, { what: 'the first worker started', timeoutMs: 30_000 });
+    clash = startWorker(env);
     // The same environment as the first: refused, with one line naming the variable, no stack trace.
     expect(await clash.closed()).not.toBe(0);
     const ours = clash
@@ -49,6 +52,6 @@ test('two workers on one host: the second needs its own METRICS_PORT and says so
     }
     expect(first.started()?.port).toBe(Number(env.METRICS_PORT));
   } finally {
-    await Promise.all([first.stop(), second.stop(), clash.stop()]);
+    await Promise.all([first.stop(), second.stop(), clash?.stop()]);
   }
 });

@@ -1,4 +1,4 @@
-import { GROUP_MESSAGES_QUEUE } from '@imsync/queue';
+import { INGEST_QUEUE } from '@imsync/queue';
 import { checkStored, type GeneratedMessage, type LoadSummary, runLoad, type SentMessage } from '@imsync/simulator';
 import {
   type AppProcess,
@@ -8,6 +8,7 @@ import {
   startAppProcess,
   startPostgres,
   startRedis,
+  waitForReady,
 } from '@imsync/testing';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -95,7 +96,7 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
   const processes: AppProcess[] = [];
   const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
   connection.on('error', () => {});
-  const queue = new Queue(GROUP_MESSAGES_QUEUE, { connection, prefix: 'imsync' });
+  const queue = new Queue(INGEST_QUEUE, { connection, prefix: 'imsync' });
   queue.on('error', () => {});
 
   const startReceiver = async () => {
@@ -110,6 +111,9 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
       ...FAST_RECOVERY.receiver,
     });
     processes.push(receiver);
+    // Listening comes before the Redis connection is up; a load balancer waits for /readyz too.
+    const { opsPort } = await receiver.waitForLine((line) => line.msg === 'receiver listening');
+    await waitForReady(`http://127.0.0.1:${opsPort}`);
     ctx.receiver = receiver;
     return receiver;
   };

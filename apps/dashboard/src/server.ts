@@ -1,4 +1,4 @@
-import { ALL_QUEUES, createRedis, registerQueueMetrics } from '@imsync/queue';
+import { ALL_QUEUES, closeRedis, createRedis, registerQueueMetrics } from '@imsync/queue';
 import {
   closeHttpServer,
   createLogger,
@@ -93,7 +93,7 @@ const shutdown = createShutdown({
       },
     },
     { name: 'queues', run: () => Promise.all(queues.map((queue) => queue.close())) },
-    { name: 'redis', run: () => redis.quit() },
+    { name: 'redis', run: () => closeRedis(redis) },
   ],
 });
 onSignals(shutdown, logger);

@@ -1,11 +1,4 @@
-import {
-  ALL_QUEUES,
-  createRedis,
-  GROUP_MESSAGE_JOB,
-  GROUP_MESSAGES_QUEUE,
-  type GroupMessageJobData,
-  registerQueueMetrics,
-} from '@imsync/queue';
+import { ALL_QUEUES, type CallbackJobData, createRedis, INGEST_QUEUE, registerQueueMetrics } from '@imsync/queue';
 import { createRegistry, METRIC_PREFIX } from '@imsync/runtime';
 import { createCaptureLogger } from '@imsync/testing';
 import { test as base } from '@imsync/testing/vitest';
@@ -29,7 +22,7 @@ export const SAME_ORIGIN = { host: HOST, origin: ORIGIN, 'sec-fetch-site': 'same
 export interface TestDashboard {
   app: Hono;
   /** A separate handle on `group-messages` with its own connection, to see what Redis holds. */
-  queue: Queue<GroupMessageJobData>;
+  queue: Queue<CallbackJobData>;
   prefix: string;
   redisUrl: string;
   logLines: Record<string, unknown>[];
@@ -103,7 +96,7 @@ async function buildDashboard(redisUrl: string, options: DashboardOptions = {}):
   });
   const inspection = createRedis(redisUrl, { role: 'worker' });
   inspection.on('error', () => {});
-  const queue = new Queue<GroupMessageJobData>(GROUP_MESSAGES_QUEUE, { connection: inspection, prefix });
+  const queue = new Queue<CallbackJobData>(INGEST_QUEUE, { connection: inspection, prefix });
   queue.on('error', () => {});
   return {
     app,
@@ -204,7 +197,7 @@ export async function signIn(dashboard: TestDashboard, password: string = CREDEN
 }
 
 /** Job data as the receiver enqueues it; `seq` keeps the bodies apart. */
-export function jobData(seq: number): GroupMessageJobData {
+export function jobData(seq: number): CallbackJobData {
   return { sdkAppId: '1600012345', body: JSON.stringify({ MsgSeq: seq }), receivedAt: Date.now() };
 }
 
@@ -212,7 +205,7 @@ export function jobData(seq: number): GroupMessageJobData {
 export async function addJobs(dashboard: TestDashboard, count: number, options: JobsOptions = {}): Promise<string[]> {
   const ids: string[] = [];
   for (let seq = 1; seq <= count; seq++) {
-    const job = await dashboard.queue.add(GROUP_MESSAGE_JOB, jobData(seq), options);
+    const job = await dashboard.queue.add('group-message', jobData(seq), options);
     ids.push(String(job.id));
   }
   return ids;
@@ -226,8 +219,8 @@ export async function addFailedJobs(dashboard: TestDashboard, count: number): Pr
   const ids = await addJobs(dashboard, count);
   const connection = createRedis(dashboard.redisUrl, { role: 'worker' });
   connection.on('error', () => {});
-  const worker = new Worker<GroupMessageJobData, void>(
-    GROUP_MESSAGES_QUEUE,
+  const worker = new Worker<CallbackJobData, void>(
+    INGEST_QUEUE,
     async () => {
       throw new UnrecoverableError('the sink refused the message');
     },
@@ -311,7 +304,7 @@ export async function listGroupMessages(dashboard: TestDashboard, cookie?: strin
   expect(res.status).toBe(200);
   const { queues } = (await res.json()) as { queues: QueueListing[] };
   expect(queues.map((each) => each.name)).toEqual([...ALL_QUEUES]);
-  const listing = queues.find((each) => each.name === GROUP_MESSAGES_QUEUE);
+  const listing = queues.find((each) => each.name === INGEST_QUEUE);
   if (!listing) {
     throw new Error('group-messages is not listed');
   }

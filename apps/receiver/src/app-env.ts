@@ -6,6 +6,10 @@ import type { CallbackOutcome } from './metrics.js';
 export interface AppEnv {
   Variables: RequestIdVariables & {
     outcome?: CallbackOutcome;
+    /** The served SDKAppID the request named, once it is known to be one. */
+    app?: string;
+    /** The callback command (a catalog command, or "other"), once the body named one. */
+    command?: string;
     jobId?: string;
     reason?: RejectionReason;
   };

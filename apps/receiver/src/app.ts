@@ -1,5 +1,5 @@
 import { createSignatureVerifier } from '@imsync/protocol';
-import type { GroupMessageProducer } from '@imsync/queue';
+import type { Producer } from '@imsync/queue';
 import type { Logger } from '@imsync/runtime';
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
@@ -13,14 +13,15 @@ import { registerCallbackRoute } from './routes/callback.js';
 export interface ReceiverDeps {
   config: Pick<
     ReceiverConfig,
-    | 'TIM_SDK_APP_ID'
-    | 'TIM_CALLBACK_TOKEN'
+    | 'apps'
+    | 'TIM_COMMANDS'
+    | 'TIM_CALLBACK_AUTH'
     | 'CALLBACK_PATH'
     | 'BODY_LIMIT_BYTES'
     | 'MAX_JSON_DEPTH'
     | 'SIGNATURE_WINDOW_SECONDS'
   >;
-  producer: GroupMessageProducer;
+  producer: Producer;
   logger: Logger;
   metrics: ReceiverMetrics;
   /** ms since the epoch; tests pin it to check the signature window. */
@@ -47,13 +48,18 @@ export function createApp(deps: ReceiverDeps): Hono<AppEnv> {
     const seconds = (performance.now() - started) / 1000;
     const outcome: CallbackOutcome = c.get('outcome') ?? (c.res.status >= 500 ? 'unavailable' : 'rejected');
     const reason = c.get('reason') ?? '';
-    metrics.callbacks.inc({ outcome, reason });
+    // Bounded labels: a served SDKAppID (never what a stranger sent) and a catalog command or "other".
+    const app = c.get('app') ?? '';
+    const command = c.get('command') ?? '';
+    metrics.callbacks.inc({ outcome, reason, app, command });
     metrics.ackDuration.observe({ outcome }, seconds);
     const line = {
       requestId: c.get('requestId'),
       status: c.res.status,
       durationMs: Math.round(seconds * 10_000) / 10,
       outcome,
+      ...(app && { app }),
+      ...(command && { command }),
       ...(reason && { reason }),
       ...(c.get('jobId') && { jobId: c.get('jobId') }),
     };
@@ -69,17 +75,18 @@ export function createApp(deps: ReceiverDeps): Hono<AppEnv> {
 
   registerCallbackRoute(app, {
     path: config.CALLBACK_PATH,
-    sdkAppId: config.TIM_SDK_APP_ID,
+    // Each app's signature is checked with its own tokens only.
+    apps: new Map(
+      [...config.apps].map(([sdkAppId, tokens]) => [
+        sdkAppId,
+        config.TIM_CALLBACK_AUTH === 'off'
+          ? undefined
+          : createSignatureVerifier({ tokens, windowSeconds: config.SIGNATURE_WINDOW_SECONDS, now: clock }),
+      ]),
+    ),
+    commands: config.TIM_COMMANDS,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     maxJsonDepth: config.MAX_JSON_DEPTH,
-    verifySignature:
-      config.TIM_CALLBACK_TOKEN === undefined
-        ? undefined
-        : createSignatureVerifier({
-            token: config.TIM_CALLBACK_TOKEN,
-            windowSeconds: config.SIGNATURE_WINDOW_SECONDS,
-            now: clock,
-          }),
     producer: deps.producer,
     clock,
   });

@@ -1,21 +1,29 @@
 import {
+  AppListSchema,
+  CommandListSchema,
   DEFAULT_MAX_JSON_DEPTH,
   DEFAULT_SIGNATURE_WINDOW_SECONDS,
   MAX_JSON_DEPTH_LIMIT,
+  mergeApps,
   SdkAppIdSchema,
+  SUPPORTED_COMMANDS,
 } from '@imsync/protocol';
 import { DEFAULT_RETRY_POLICY, QueuePrefixVar } from '@imsync/queue';
 import { type Env, intVar, LogLevelVar, parseConfig, urlVar } from '@imsync/runtime';
 import * as v from 'valibot';
 
-const AUTH_PATHS = [['TIM_CALLBACK_AUTH'], ['TIM_CALLBACK_TOKEN']] as const;
+const AUTH_PATHS = [['TIM_CALLBACK_AUTH'], ['TIM_CALLBACK_TOKEN'], ['TIM_APPS'], ['TIM_SDK_APP_ID']] as const;
 
 export const ReceiverEnvSchema = v.pipe(
   v.object({
     /** Redis holding the queue; a 200 is sent only once the job is in it. */
     REDIS_URL: urlVar(['redis:', 'rediss:']),
-    /** Your IM app's SDKAppID; callbacks for any other app are refused with 403. */
-    TIM_SDK_APP_ID: v.pipe(v.string('is required (your IM SDKAppID)'), SdkAppIdSchema),
+    /** Your IM app's SDKAppID (or several in TIM_APPS); callbacks for any other app are refused with 403. */
+    TIM_SDK_APP_ID: v.optional(SdkAppIdSchema),
+    /** `SDKAPPID:TOKEN,…`: several apps, and several tokens of one app while rotating. */
+    TIM_APPS: v.optional(AppListSchema),
+    /** The supported commands to store (default: all); any other is acknowledged and counted only. */
+    TIM_COMMANDS: v.optional(CommandListSchema, SUPPORTED_COMMANDS.join(',')),
     /**
      * `on` (default): every callback must carry a valid `Sign`, so `TIM_CALLBACK_TOKEN` is required.
      * `off`: nothing is checked; anyone who reaches the port can enqueue. Only an explicit `off`
@@ -51,18 +59,33 @@ export const ReceiverEnvSchema = v.pipe(
     LOG_LEVEL: LogLevelVar,
   }),
   // partialCheck, not check: it runs even when an unrelated variable is wrong, so every problem
-  // shows at once. Its message is all that is printed, never the token.
+  // shows at once. Its message is all that is printed, never a token.
   v.partialCheck(
     AUTH_PATHS,
-    (c) => c.TIM_CALLBACK_AUTH === 'off' || c.TIM_CALLBACK_TOKEN !== undefined,
-    'TIM_CALLBACK_TOKEN is required while TIM_CALLBACK_AUTH=on (the default): set it to the console token, or set TIM_CALLBACK_AUTH=off to accept unsigned callbacks',
+    (c) => c.TIM_APPS !== undefined || c.TIM_SDK_APP_ID !== undefined,
+    'TIM_SDK_APP_ID is required (your IM SDKAppID), or TIM_APPS to serve several apps',
   ),
   v.partialCheck(
     AUTH_PATHS,
-    (c) => c.TIM_CALLBACK_AUTH === 'on' || c.TIM_CALLBACK_TOKEN === undefined,
-    'TIM_CALLBACK_AUTH=off contradicts a set TIM_CALLBACK_TOKEN: unset TIM_CALLBACK_TOKEN, or remove TIM_CALLBACK_AUTH to check signatures',
+    (c) => c.TIM_CALLBACK_AUTH === 'off' || appsOf(c).every(([, tokens]) => tokens.length > 0),
+    'TIM_CALLBACK_TOKEN is required while TIM_CALLBACK_AUTH=on (the default): set it to the console token (or give every app of TIM_APPS its token), or set TIM_CALLBACK_AUTH=off to accept unsigned callbacks',
   ),
+  v.partialCheck(
+    AUTH_PATHS,
+    (c) => c.TIM_CALLBACK_AUTH === 'on' || appsOf(c).every(([, tokens]) => tokens.length === 0),
+    'TIM_CALLBACK_AUTH=off contradicts a callback token (TIM_CALLBACK_TOKEN or in TIM_APPS): remove the tokens, or remove TIM_CALLBACK_AUTH to check signatures',
+  ),
+  v.transform((c) => ({ ...c, apps: new Map(appsOf(c)) })),
 );
+
+/** Every served app with its tokens, from both forms of configuration. */
+function appsOf(c: {
+  TIM_APPS?: ReadonlyMap<string, readonly string[]> | undefined;
+  TIM_SDK_APP_ID?: string | undefined;
+  TIM_CALLBACK_TOKEN?: string | undefined;
+}): [string, string[]][] {
+  return [...mergeApps(c.TIM_APPS, { sdkAppId: c.TIM_SDK_APP_ID, token: c.TIM_CALLBACK_TOKEN })];
+}
 
 export type ReceiverConfig = v.InferOutput<typeof ReceiverEnvSchema>;
 

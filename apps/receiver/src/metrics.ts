@@ -5,7 +5,7 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 export type CallbackOutcome = 'accepted' | 'other_command' | 'rejected' | 'unavailable';
 
 export interface ReceiverMetrics {
-  callbacks: Counter<'outcome' | 'reason'>;
+  callbacks: Counter<'outcome' | 'reason' | 'app' | 'command'>;
   ackDuration: Histogram<'outcome'>;
 }
 
@@ -13,8 +13,8 @@ export function createReceiverMetrics(registry: Registry): ReceiverMetrics {
   return {
     callbacks: new Counter({
       name: `${METRIC_PREFIX}callbacks_received_total`,
-      help: 'Callbacks received, by outcome and, for refusals, reason.',
-      labelNames: ['outcome', 'reason'],
+      help: 'Callbacks received, by outcome, refusal reason, served app and command.',
+      labelNames: ['outcome', 'reason', 'app', 'command'],
       registers: [registry],
     }),
     ackDuration: new Histogram({

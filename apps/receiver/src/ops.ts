@@ -1,10 +1,10 @@
-import type { GroupMessageProducer } from '@imsync/queue';
+import type { Producer } from '@imsync/queue';
 import type { OpsRoutesOptions } from '@imsync/runtime';
 import type { Registry } from 'prom-client';
 
 export interface ReceiverOpsDeps {
   registry: Registry;
-  producer: Pick<GroupMessageProducer, 'ping'>;
+  producer: Pick<Producer, 'ping'>;
   /** False once shutdown began: /readyz turns 503 so traffic moves elsewhere. */
   isAccepting?: () => boolean;
 }

@@ -1,4 +1,4 @@
-import { closeRedis, createGroupMessageProducer, createRedis } from '@imsync/queue';
+import { closeRedis, createProducer, createRedis } from '@imsync/queue';
 import {
   closeHttpServer,
   createLogger,
@@ -6,6 +6,7 @@ import {
   createShutdown,
   listen,
   loadConfigOrExit,
+  type OpsServer,
   onSignals,
   startOpsServer,
   startOrExit,
@@ -30,7 +31,7 @@ const redis = createRedis(config.REDIS_URL, {
   connectionName: 'imsync-receiver',
 });
 redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
-const producer = createGroupMessageProducer({
+const producer = createProducer({
   connection: redis,
   prefix: config.QUEUE_PREFIX,
   timeoutMs: config.ENQUEUE_TIMEOUT_MS,
@@ -39,38 +40,15 @@ const producer = createGroupMessageProducer({
 
 const registry = createRegistry({ service: 'receiver' });
 let accepting = true;
-// The ops port first, as the worker does: a port that is taken stops the process before the
-// public port takes a single callback.
-const ops = await startOrExit('imsync-receiver', () =>
-  startOpsServer({
-    ...receiverOpsRoutes({ registry, producer, isAccepting: () => accepting }),
-    host: config.METRICS_HOST,
-    port: config.METRICS_PORT,
-    portVariable: 'METRICS_PORT',
-  }),
-);
-
 const app = createApp({ config, producer, logger, metrics: createReceiverMetrics(registry) });
 const server = createCallbackServer(app, {
   headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
   requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
   maxConnections: config.MAX_CONNECTIONS,
 });
-const address = await startOrExit('imsync-receiver', () =>
-  listen(server, { host: config.HOST, port: config.PORT, portVariable: 'PORT' }),
-);
-logger.info(
-  {
-    host: config.HOST,
-    port: address.port,
-    path: config.CALLBACK_PATH,
-    opsHost: config.METRICS_HOST,
-    opsPort: ops.port,
-    maxConnections: config.MAX_CONNECTIONS,
-  },
-  'receiver listening',
-);
+let ops: OpsServer | undefined;
 
+// Signals are handled before anything listens: a SIGTERM right after start is a clean shutdown too.
 const shutdown = createShutdown({
   logger,
   deadlineMs: config.SHUTDOWN_TIMEOUT_MS,
@@ -86,7 +64,34 @@ const shutdown = createShutdown({
     },
     { name: 'queue', run: () => producer.close() },
     { name: 'redis', run: () => closeRedis(redis) },
-    { name: 'ops server', run: () => closeHttpServer(ops.server) },
+    { name: 'ops server', run: () => (ops ? closeHttpServer(ops.server) : Promise.resolve()) },
   ],
 });
 onSignals(shutdown, logger);
+
+// The ops port first, as the worker does: a port that is taken stops the process before the
+// public port takes a single callback.
+ops = await startOrExit('imsync-receiver', () =>
+  startOpsServer({
+    ...receiverOpsRoutes({ registry, producer, isAccepting: () => accepting }),
+    host: config.METRICS_HOST,
+    port: config.METRICS_PORT,
+    portVariable: 'METRICS_PORT',
+  }),
+);
+const address = await startOrExit('imsync-receiver', () =>
+  listen(server, { host: config.HOST, port: config.PORT, portVariable: 'PORT' }),
+);
+logger.info(
+  {
+    host: config.HOST,
+    port: address.port,
+    path: config.CALLBACK_PATH,
+    opsHost: config.METRICS_HOST,
+    opsPort: ops.port,
+    maxConnections: config.MAX_CONNECTIONS,
+    apps: [...config.apps.keys()],
+    commands: [...config.TIM_COMMANDS],
+  },
+  'receiver listening',
+);

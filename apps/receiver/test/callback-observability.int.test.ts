@@ -2,22 +2,21 @@ import { loadFixture } from '@imsync/fixtures';
 import { describe, expect } from 'vitest';
 import { callbackCount, callbackUrl, expectRejection, jobCount, messageBody, OK_REPLY, test } from './support.js';
 
-// Other commands are acknowledged without enqueueing; every callback is counted by outcome and
-// reason and logged once, with the request id the client also gets as `x-request-id`.
+// Commands outside the catalog are acknowledged without enqueueing; every callback is counted by
+// outcome, reason, app and command, and logged once, with the request id the client also gets as
+// `x-request-id`.
 
-const NEW_MEMBER = 'Group.CallbackAfterNewMemberJoin';
+const NEW_MEMBER = 'State.StateChange';
 const newMemberBody = JSON.stringify({
   CallbackCommand: NEW_MEMBER,
-  GroupId: '@TGS#2QH7MZ4NE',
-  Type: 'Public',
-  JoinType: 'Apply',
-  Operator_Account: 'lin.wei',
-  NewMemberList: [{ Member_Account: 'zhang.min' }],
   EventTime: 1767583321037,
+  Info: { Action: 'Login', To_Account: 'lin.wei', Reason: 'Register' },
 });
 
 describe('other commands', () => {
-  test('a signed Group.CallbackAfterNewMemberJoin is acknowledged, counted and not enqueued', async ({ receiver }) => {
+  test('a signed State.StateChange (not in the catalog) is acknowledged, counted and not enqueued', async ({
+    receiver,
+  }) => {
     const res = await receiver.app.request(callbackUrl({ command: NEW_MEMBER }), {
       method: 'POST',
       body: newMemberBody,
@@ -28,7 +27,9 @@ describe('other commands', () => {
     expect(await callbackCount(receiver.registry, 'other_command')).toBe(1);
     expect(await callbackCount(receiver.registry, 'accepted')).toBe(0);
     const text = await receiver.registry.getSingleMetricAsString('imsync_callbacks_received_total');
-    expect(text).toContain('imsync_callbacks_received_total{outcome="other_command",reason=""} 1');
+    expect(text).toContain(
+      'imsync_callbacks_received_total{outcome="other_command",reason="",app="1600012345",command="other"} 1',
+    );
   });
 
   test('an unsigned other command is still refused with 401', async ({ receiver }) => {
@@ -74,7 +75,13 @@ test('accepted, other and rejected callbacks are counted with their reason', asy
   expect(histogram).toContain('imsync_callback_ack_duration_seconds_count{outcome="rejected"} 5');
   // And the ops server's /metrics serves the same registry.
   const metrics = await (await receiver.ops.request('/metrics')).text();
-  expect(metrics).toContain('imsync_callbacks_received_total{outcome="rejected",reason="schema"} 2');
+  expect(metrics).toContain(
+    'imsync_callbacks_received_total{outcome="rejected",reason="schema",app="1600012345",command="Group.CallbackAfterSendMsg"} 2',
+  );
+  // A stranger's SdkAppid never becomes a label value.
+  expect(metrics).toContain(
+    'imsync_callbacks_received_total{outcome="rejected",reason="wrong_app",app="",command=""} 1',
+  );
 });
 
 describe('one log line per callback request', () => {

@@ -1,11 +1,10 @@
 import { type Fixture, loadFixtures } from '@imsync/fixtures';
 import {
+  CALLBACK_CATALOG,
   CallbackEnvelopeSchema,
   computeSign,
   GROUP_AFTER_SEND_MSG,
-  GroupMessageSchema,
-  messageIdentity,
-  messageKey,
+  SUPPORTED_COMMANDS,
 } from '@imsync/protocol';
 import fc from 'fast-check';
 import * as v from 'valibot';
@@ -121,14 +120,16 @@ function expectedForBody(bytes: Uint8Array, queryCommand: string | undefined): E
   if (!envelope.success || envelope.output.CallbackCommand !== queryCommand) {
     return rejected('command_mismatch');
   }
-  if (queryCommand !== GROUP_AFTER_SEND_MSG) {
+  // The catalog decides: its commands are validated and queued, any other is only acknowledged.
+  const definition = Object.hasOwn(CALLBACK_CATALOG, queryCommand) ? CALLBACK_CATALOG[queryCommand] : undefined;
+  if (!definition) {
     return { kind: 'other_command' };
   }
-  const message = v.safeParse(GroupMessageSchema, value);
+  const message = v.safeParse(definition.schema, value);
   if (!message.success) {
     return rejected('schema');
   }
-  return { kind: 'accepted', jobId: messageKey(messageIdentity(SDK_APP_ID, message.output)), text };
+  return { kind: 'accepted', jobId: definition.key(SDK_APP_ID, message.output), text };
 }
 
 /** The query as Hono reads it: `+` is a space, percent-decoding, first occurrence wins. */
@@ -315,11 +316,12 @@ async function expectQueueMatches(receiver: TestReceiver, ledger: Ledger): Promi
   const jobs = await allJobs(receiver.queue);
   expect(jobs.map((job) => job.id).sort()).toEqual([...ledger.accepted.keys()].sort());
   for (const job of jobs) {
-    const parsed = v.safeParse(GroupMessageSchema, JSON.parse(job.data.body));
-    expect(parsed.success, `job ${job.id}: ${job.data.body.slice(0, 200)}`).toBe(true);
-    if (parsed.success) {
-      expect(parsed.output.CallbackCommand).toBe(GROUP_AFTER_SEND_MSG);
-      expect(job.id).toBe(messageKey(messageIdentity(SDK_APP_ID, parsed.output)));
+    const definition = CALLBACK_CATALOG[job.data.command ?? ''];
+    expect(definition?.job, `job ${job.id}: ${job.data.command}`).toBe(job.name);
+    const parsed = definition && v.safeParse(definition.schema, JSON.parse(job.data.body));
+    expect(parsed?.success, `job ${job.id}: ${job.data.body.slice(0, 200)}`).toBe(true);
+    if (definition && parsed?.success) {
+      expect(job.id).toBe(definition.key(SDK_APP_ID, parsed.output));
     }
     expect(job.data.sdkAppId).toBe(SDK_APP_ID);
     expect(ledger.accepted.get(job.id ?? '')?.has(job.data.body)).toBe(true);
@@ -336,7 +338,7 @@ const codeUnit = fc.oneof(
 );
 const wildString = fc.string({ unit: codeUnit, maxLength: 40 });
 
-const OTHER_COMMANDS = ['Group.CallbackAfterNewMemberJoin', 'C2C.CallbackAfterSendMsg', 'Group.CallbackAfterSendMsg '];
+const OTHER_COMMANDS = [...SUPPORTED_COMMANDS, 'State.StateChange', 'Group.CallbackAfterSendMsg ', '__proto__'];
 const commandArb = fc.oneof(
   fc.constant(GROUP_AFTER_SEND_MSG),
   fc.constantFrom(...OTHER_COMMANDS),

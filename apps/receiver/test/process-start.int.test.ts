@@ -1,7 +1,15 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import { loadFixture } from '@imsync/fixtures';
-import { exited, repoRoot, signedCallbackUrl, spawnOwned, startAppProcess, waitFor } from '@imsync/testing';
+import {
+  exited,
+  repoRoot,
+  signedCallbackUrl,
+  spawnOwned,
+  startAppProcess,
+  waitFor,
+  waitForReady,
+} from '@imsync/testing';
 import { test } from '@imsync/testing/vitest';
 import { expect, onTestFinished } from 'vitest';
 import { SDK_APP_ID, TOKEN, withTimeout } from './support.js';
@@ -92,7 +100,9 @@ test('TIM_CALLBACK_AUTH=off runs without a token, says so once at start, and tak
   });
   const warnings = receiver.lines.filter((line) => line.level === 'warn');
   expect(warnings).toEqual([expect.objectContaining({ msg: expect.stringMatching(/^TIM_CALLBACK_AUTH=off: /) })]);
-  const { port } = await receiver.waitForLine((line) => line.msg === 'receiver listening');
+  const { port, opsPort } = await receiver.waitForLine((line) => line.msg === 'receiver listening');
+  // Listening comes before the Redis connection is up (503 until then), as a load balancer knows.
+  await waitForReady(`http://127.0.0.1:${opsPort}`);
   const url = signedCallbackUrl(`http://127.0.0.1:${port}/im/callback`, { sdkAppId: SDK_APP_ID, token: undefined });
   const res = await fetch(url, { method: 'POST', body: loadFixture('text-public').text });
   expect(res.status).toBe(200);

@@ -2,7 +2,8 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import { loadFixture } from '@imsync/fixtures';
 import type { FailReply } from '@imsync/protocol';
-import { createGroupMessageProducer, createRedis, GROUP_MESSAGES_QUEUE, type GroupMessageJobData } from '@imsync/queue';
+import { SUPPORTED_COMMANDS } from '@imsync/protocol';
+import { type CallbackJobData, createProducer, createRedis, INGEST_QUEUE } from '@imsync/queue';
 import { createRegistry, listen, registerOpsRoutes } from '@imsync/runtime';
 import { type CallbackQueryOptions, createCaptureLogger, signedCallbackUrl } from '@imsync/testing';
 import { test as base } from '@imsync/testing/vitest';
@@ -24,7 +25,7 @@ export interface TestReceiver {
   /** The ops routes (`/readyz`, `/metrics`) as the ops server serves them, on the same registry. */
   ops: Hono;
   /** A separate handle on the receiver's queue, to see what reached Redis. */
-  queue: Queue<GroupMessageJobData>;
+  queue: Queue<CallbackJobData>;
   registry: Registry;
   logLines: Record<string, unknown>[];
   close(): Promise<void>;
@@ -43,14 +44,15 @@ async function buildReceiver(redisUrl: string, overrides: ReceiverOptions = {}):
   const prefix = `t${process.pid}x${++counter}x${Date.now().toString(36)}`;
   const connection = createRedis(redisUrl, { role: 'producer', commandTimeoutMs: 1000 });
   connection.on('error', () => {});
-  const producer = createGroupMessageProducer({ connection, prefix });
+  const producer = createProducer({ connection, prefix });
   const { logger, lines: logLines } = createCaptureLogger('test-receiver');
   const registry = createRegistry();
   const { clock, ...config } = overrides;
   const app = createApp({
     config: {
-      TIM_SDK_APP_ID: SDK_APP_ID,
-      TIM_CALLBACK_TOKEN: TOKEN,
+      apps: new Map([[SDK_APP_ID, [TOKEN]]]),
+      TIM_COMMANDS: new Set(SUPPORTED_COMMANDS),
+      TIM_CALLBACK_AUTH: 'on',
       CALLBACK_PATH: '/im/callback',
       BODY_LIMIT_BYTES: 1024 * 1024,
       MAX_JSON_DEPTH: 32,
@@ -65,7 +67,7 @@ async function buildReceiver(redisUrl: string, overrides: ReceiverOptions = {}):
   const ops = new Hono();
   registerOpsRoutes(ops, receiverOpsRoutes({ registry, producer }));
   const inspection = createRedis(redisUrl, { role: 'worker' });
-  const queue = new Queue<GroupMessageJobData>(GROUP_MESSAGES_QUEUE, { connection: inspection, prefix });
+  const queue = new Queue<CallbackJobData>(INGEST_QUEUE, { connection: inspection, prefix });
   // The producer refuses (503) until its connection is ready; tests start once it is.
   if (connection.status !== 'ready') {
     await once(connection, 'ready', { signal: AbortSignal.timeout(10_000) });
@@ -86,7 +88,7 @@ async function buildReceiver(redisUrl: string, overrides: ReceiverOptions = {}):
 }
 
 /** Every job the queue holds, whatever its state. */
-export async function allJobs(queue: Queue<GroupMessageJobData>) {
+export async function allJobs(queue: Queue<CallbackJobData>) {
   return queue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized']);
 }
 
@@ -144,7 +146,7 @@ export async function expectRejection(res: Response, reason: RejectionReason): P
 }
 
 /** How many jobs the queue holds, whatever their state. */
-export async function jobCount(queue: Queue<GroupMessageJobData>): Promise<number> {
+export async function jobCount(queue: Queue<CallbackJobData>): Promise<number> {
   return (await allJobs(queue)).length;
 }
 
@@ -155,8 +157,10 @@ export async function callbackCount(registry: Registry, outcome: string, reason 
     throw new Error('imsync_callbacks_received_total is not registered');
   }
   const { values } = await metric.get();
-  const found = values.find((value) => value.labels.outcome === outcome && (value.labels.reason ?? '') === reason);
-  return found?.value ?? 0;
+  // Summed over the app and command labels.
+  return values
+    .filter((value) => value.labels.outcome === outcome && (value.labels.reason ?? '') === reason)
+    .reduce((sum, value) => sum + value.value, 0);
 }
 
 /** `levels` nested arrays around a number: as a field of the top-level object, `levels + 1` deep. */

@@ -1,4 +1,4 @@
-import { closeRedis, createRedis, GROUP_MESSAGES_QUEUE, registerQueueMetrics } from '@imsync/queue';
+import { closeRedis, createRedis, INGEST_QUEUE, registerQueueMetrics } from '@imsync/queue';
 import {
   ConfigError,
   closeHttpServer,
@@ -7,16 +7,17 @@ import {
   createShutdown,
   loadConfigOrExit,
   METRIC_PREFIX,
+  type OpsServer,
   onSignals,
   startOpsServer,
   startOrExit,
 } from '@imsync/runtime';
-import { createPool, migrate, PostgresArchiveSink, SchemaBehindError } from '@imsync/sinks';
+import { createPool, migrate, PostgresArchive, SchemaBehindError } from '@imsync/sinks';
 import { Queue } from 'bullmq';
 import { loadWorkerConfig } from './config.js';
 import { createRedisDedupe } from './dedupe.js';
 import { createWorkerMetrics } from './metrics.js';
-import { createGroupMessageWorker } from './worker.js';
+import { createIngestWorker, type IngestWorkerHandle } from './worker.js';
 
 // Process start: parse config, build the dependencies, start, and wire shutdown. No logic here.
 
@@ -39,13 +40,40 @@ const dedupeRedis = createRedis(config.REDIS_URL, {
 dedupeRedis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
 
 const registry = createRegistry({ service: 'worker' });
-const metricsQueue = new Queue(GROUP_MESSAGES_QUEUE, { connection: redis, prefix: config.QUEUE_PREFIX });
+const metricsQueue = new Queue(INGEST_QUEUE, { connection: redis, prefix: config.QUEUE_PREFIX });
 metricsQueue.on('error', () => {});
 registerQueueMetrics(registry, METRIC_PREFIX, [metricsQueue]);
 
 let accepting = true;
+let ops: OpsServer | undefined;
+let ingest: IngestWorkerHandle | undefined;
+const archive = new PostgresArchive({ pool });
+
+// Signals are handled before anything starts: a SIGTERM right after start is a clean shutdown too.
+const shutdown = createShutdown({
+  logger,
+  deadlineMs: config.SHUTDOWN_TIMEOUT_MS,
+  exit: (code) => process.exit(code),
+  steps: [
+    // Stop taking jobs and let the active ones finish; their rows are in the archive's current batch.
+    {
+      name: 'worker',
+      run: () => {
+        accepting = false;
+        return ingest ? ingest.close() : Promise.resolve();
+      },
+    },
+    { name: 'archive', run: () => archive.close() },
+    { name: 'metrics queue', run: () => metricsQueue.close() },
+    { name: 'postgres', run: () => pool.end() },
+    { name: 'redis', run: () => Promise.all([closeRedis(redis), closeRedis(dedupeRedis)]) },
+    { name: 'ops server', run: () => (ops ? closeHttpServer(ops.server) : Promise.resolve()) },
+  ],
+});
+onSignals(shutdown, logger);
+
 // The ops port first: a port that is taken stops the process before it takes a single job.
-const ops = await startOrExit('imsync-worker', () =>
+ops = await startOrExit('imsync-worker', () =>
   startOpsServer({
     registry,
     isAccepting: () => accepting,
@@ -65,40 +93,22 @@ const applied = await startOrExit('imsync-worker', () =>
 );
 logger.info({ applied }, applied.length > 0 ? 'database migrated' : 'database schema up to date');
 
-const sink = new PostgresArchiveSink({ pool });
-const groupMessages = createGroupMessageWorker({
-  connection: redis,
-  prefix: config.QUEUE_PREFIX,
-  concurrency: config.WORKER_CONCURRENCY,
-  maxRetryDelayMs: config.RETRY_MAX_DELAY_MS,
-  lockDurationMs: config.JOB_LOCK_MS,
-  stalledIntervalMs: config.STALLED_CHECK_MS,
-  sdkAppIds: new Set([config.TIM_SDK_APP_ID]),
-  sink,
-  dedupe: createRedisDedupe(dedupeRedis, config.QUEUE_PREFIX, config.DEDUPE_TTL_SECONDS),
-  logger,
-  metrics: createWorkerMetrics(registry),
-});
-logger.info({ host: config.METRICS_HOST, port: ops.port, concurrency: config.WORKER_CONCURRENCY }, 'worker started');
-
-const shutdown = createShutdown({
-  logger,
-  deadlineMs: config.SHUTDOWN_TIMEOUT_MS,
-  exit: (code) => process.exit(code),
-  steps: [
-    // Stop taking jobs and let the active ones finish; their rows are in the sink's current batch.
-    {
-      name: 'worker',
-      run: () => {
-        accepting = false;
-        return groupMessages.close();
-      },
-    },
-    { name: 'sink', run: () => sink.close() },
-    { name: 'metrics queue', run: () => metricsQueue.close() },
-    { name: 'postgres', run: () => pool.end() },
-    { name: 'redis', run: () => Promise.all([closeRedis(redis), closeRedis(dedupeRedis)]) },
-    { name: 'ops server', run: () => closeHttpServer(ops.server) },
-  ],
-});
-onSignals(shutdown, logger);
+if (accepting) {
+  ingest = createIngestWorker({
+    connection: redis,
+    prefix: config.QUEUE_PREFIX,
+    concurrency: config.WORKER_CONCURRENCY,
+    maxRetryDelayMs: config.RETRY_MAX_DELAY_MS,
+    lockDurationMs: config.JOB_LOCK_MS,
+    stalledIntervalMs: config.STALLED_CHECK_MS,
+    sdkAppIds: config.apps,
+    archive,
+    dedupe: createRedisDedupe(dedupeRedis, config.QUEUE_PREFIX, config.DEDUPE_TTL_SECONDS),
+    logger,
+    metrics: createWorkerMetrics(registry),
+  });
+  logger.info(
+    { host: config.METRICS_HOST, port: ops.port, concurrency: config.WORKER_CONCURRENCY, apps: [...config.apps] },
+    'worker started',
+  );
+}

@@ -4,8 +4,8 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 export type JobOutcome = 'stored' | 'duplicate' | 'retried' | 'failed';
 
 export interface WorkerMetrics {
-  jobsProcessed: Counter<'outcome'>;
-  jobDuration: Histogram<'outcome'>;
+  jobsProcessed: Counter<'outcome' | 'kind'>;
+  jobDuration: Histogram<'outcome' | 'kind'>;
   sinkErrors: Counter<'sink'>;
 }
 
@@ -13,20 +13,20 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
   return {
     jobsProcessed: new Counter({
       name: `${METRIC_PREFIX}jobs_processed_total`,
-      help: 'Group message jobs processed, by outcome (stored, duplicate, retried, failed).',
-      labelNames: ['outcome'],
+      help: 'Ingest jobs processed, by outcome (stored, duplicate, retried, failed) and kind (group-message, …).',
+      labelNames: ['outcome', 'kind'],
       registers: [registry],
     }),
     jobDuration: new Histogram({
       name: `${METRIC_PREFIX}job_duration_seconds`,
-      help: 'Time one try of a job took, dedupe and sink included.',
-      labelNames: ['outcome'],
+      help: 'Time one try of a job took, dedupe and archive included, by outcome and kind.',
+      labelNames: ['outcome', 'kind'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
     sinkErrors: new Counter({
       name: `${METRIC_PREFIX}sink_errors_total`,
-      help: 'Errors a sink raised while storing a message, by sink.',
+      help: 'Errors the archive raised while storing an event, by sink.',
       labelNames: ['sink'],
       registers: [registry],
     }),

@@ -1,17 +1,13 @@
-import {
-  cappedExponentialBackoff,
-  type GROUP_MESSAGE_JOB,
-  GROUP_MESSAGES_QUEUE,
-  type GroupMessageJobData,
-} from '@imsync/queue';
+import { JOB_KINDS, type JobKind } from '@imsync/protocol';
+import { type CallbackJobData, cappedExponentialBackoff, INGEST_QUEUE, type JobName } from '@imsync/queue';
 import type { Logger } from '@imsync/runtime';
 import type { StoreOutcome } from '@imsync/sinks';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { WorkerMetrics } from './metrics.js';
-import { type GroupMessageDeps, processGroupMessage } from './processors/group-message.js';
+import { type CallbackDeps, processCallback } from './processors/callback.js';
 
-export interface GroupMessageWorkerOptions extends GroupMessageDeps {
+export interface IngestWorkerOptions extends CallbackDeps {
   /** A connection created with role `worker`; BullMQ duplicates it for its blocking reads. */
   connection: Redis;
   prefix: string;
@@ -27,12 +23,12 @@ export interface GroupMessageWorkerOptions extends GroupMessageDeps {
   closeGraceMs?: number;
 }
 
-type GroupMessageJob = Job<GroupMessageJobData, StoreOutcome, typeof GROUP_MESSAGE_JOB>;
+type IngestJob = Job<CallbackJobData, StoreOutcome, JobName>;
 
-export type GroupMessageWorker = Worker<GroupMessageJobData, StoreOutcome, typeof GROUP_MESSAGE_JOB>;
+export type IngestWorker = Worker<CallbackJobData, StoreOutcome, JobName>;
 
-export interface GroupMessageWorkerHandle {
-  readonly worker: GroupMessageWorker;
+export interface IngestWorkerHandle {
+  readonly worker: IngestWorker;
   /**
    * Stops taking jobs and resolves once the jobs in progress are done. BullMQ's own close() can
    * hang for good when Redis restarted moments before (taskforcesh/bullmq#4656), so it is not
@@ -41,12 +37,14 @@ export interface GroupMessageWorkerHandle {
   close(): Promise<void>;
 }
 
-/** A BullMQ worker on the group-message queue, logging and measuring one line per try. */
-export function createGroupMessageWorker(options: GroupMessageWorkerOptions): GroupMessageWorkerHandle {
+const isJobKind = (name: string): name is JobKind => (JOB_KINDS as readonly string[]).includes(name);
+
+/** A BullMQ worker on the ingest queue, for every kind of job, logging and measuring one line per try. */
+export function createIngestWorker(options: IngestWorkerOptions): IngestWorkerHandle {
   const { logger, metrics } = options;
   const inFlight = new InFlight();
 
-  const processor = async (job: GroupMessageJob): Promise<StoreOutcome> => {
+  const processor = async (job: IngestJob): Promise<StoreOutcome> => {
     inFlight.start();
     try {
       return await processOne(job);
@@ -55,13 +53,16 @@ export function createGroupMessageWorker(options: GroupMessageWorkerOptions): Gr
     }
   };
 
-  const processOne = async (job: GroupMessageJob): Promise<StoreOutcome> => {
+  const processOne = async (job: IngestJob): Promise<StoreOutcome> => {
     const started = performance.now();
+    // A forged job could carry any name: the metric label stays bounded.
+    const kind = isJobKind(job.name) ? job.name : 'unknown';
     const log = (outcome: string, extra: Record<string, unknown> = {}) => {
       const seconds = (performance.now() - started) / 1000;
-      metrics.jobDuration.observe({ outcome }, seconds);
+      metrics.jobDuration.observe({ outcome, kind }, seconds);
       return {
         jobId: job.id,
+        kind: job.name,
         requestId: job.data.requestId,
         attempt: job.attemptsMade + 1,
         durationMs: Math.round(seconds * 1000),
@@ -70,37 +71,36 @@ export function createGroupMessageWorker(options: GroupMessageWorkerOptions): Gr
       };
     };
     try {
-      const outcome = await processGroupMessage(job.data, {
+      if (!isJobKind(job.name)) {
+        throw new UnrecoverableError(`unknown job name ${JSON.stringify(job.name)}`);
+      }
+      const outcome = await processCallback(job.name, job.data, {
         ...options,
-        onSinkError: () => metrics.sinkErrors.inc({ sink: options.sink.name }),
+        onSinkError: () => metrics.sinkErrors.inc({ sink: options.archive.name }),
       });
-      metrics.jobsProcessed.inc({ outcome });
+      metrics.jobsProcessed.inc({ outcome, kind });
       logger.info(log(outcome), 'job done');
       return outcome;
     } catch (error) {
       const final = error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       const outcome = final ? 'failed' : 'retried';
-      metrics.jobsProcessed.inc({ outcome });
+      metrics.jobsProcessed.inc({ outcome, kind });
       logger[final ? 'error' : 'warn'](log(outcome, { err: error }), final ? 'job failed' : 'job will retry');
       throw error;
     }
   };
 
-  const worker = new Worker<GroupMessageJobData, StoreOutcome, typeof GROUP_MESSAGE_JOB>(
-    GROUP_MESSAGES_QUEUE,
-    processor,
-    {
-      connection: options.connection,
-      prefix: options.prefix,
-      concurrency: options.concurrency,
-      lockDuration: options.lockDurationMs,
-      stalledInterval: options.stalledIntervalMs,
-      // Processing is idempotent, so a job caught in a crash may be taken over again and again.
-      maxStalledCount: 10,
-      autorun: options.autorun ?? true,
-      settings: { backoffStrategy: cappedExponentialBackoff(options.maxRetryDelayMs) },
-    },
-  );
+  const worker = new Worker<CallbackJobData, StoreOutcome, JobName>(INGEST_QUEUE, processor, {
+    connection: options.connection,
+    prefix: options.prefix,
+    concurrency: options.concurrency,
+    lockDuration: options.lockDurationMs,
+    stalledInterval: options.stalledIntervalMs,
+    // Processing is idempotent, so a job caught in a crash may be taken over again and again.
+    maxStalledCount: 10,
+    autorun: options.autorun ?? true,
+    settings: { backoffStrategy: cappedExponentialBackoff(options.maxRetryDelayMs) },
+  });
   // Without an error listener a lost connection would crash the process; it reconnects by itself.
   worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
   const graceMs = options.closeGraceMs ?? 2000;

@@ -1,12 +1,12 @@
 import {
+  type CallbackJobData,
   createRedis,
   DEFAULT_RETENTION_POLICY,
-  GROUP_MESSAGES_QUEUE,
-  type GroupMessageJobData,
-  groupMessageJobOptions,
+  INGEST_QUEUE,
+  ingestJobOptions,
 } from '@imsync/queue';
 import { createRegistry } from '@imsync/runtime';
-import { createPool, migrate, PostgresArchiveSink } from '@imsync/sinks';
+import { createPool, migrate, PostgresArchive } from '@imsync/sinks';
 import { createCaptureLogger } from '@imsync/testing';
 import { test as base } from '@imsync/testing/vitest';
 import { Queue } from 'bullmq';
@@ -14,21 +14,21 @@ import type pg from 'pg';
 import { DEFAULT_JOB_LOCK_MS, DEFAULT_STALLED_CHECK_MS } from '../src/config.js';
 import { createRedisDedupe } from '../src/dedupe.js';
 import { createWorkerMetrics } from '../src/metrics.js';
-import { createGroupMessageWorker, type GroupMessageWorker } from '../src/worker.js';
+import { createIngestWorker, type IngestWorker } from '../src/worker.js';
 
 export const SDK_APP_ID = '1600012345';
 
 export interface TestWorker {
-  worker: GroupMessageWorker;
+  worker: IngestWorker;
   /** What the process calls on SIGTERM: stop taking jobs, let the ones in progress finish. */
   stopWorker(): Promise<void>;
   /** The producer side of the same queue, to add jobs and inspect their state. */
-  queue: Queue<GroupMessageJobData>;
+  queue: Queue<CallbackJobData>;
   pool: pg.Pool;
   registry: ReturnType<typeof createRegistry>;
   logLines: Record<string, unknown>[];
   /** Job options as the receiver would set them, with a short retry schedule for tests. */
-  jobOptions(attempts: number): ReturnType<typeof groupMessageJobOptions>;
+  jobOptions(attempts: number): ReturnType<typeof ingestJobOptions>;
   close(): Promise<void>;
 }
 
@@ -50,7 +50,7 @@ export async function buildWorker(
   connection.on('error', () => {});
   const { logger, lines: logLines } = createCaptureLogger('test-worker');
   const registry = createRegistry();
-  const { worker, close: stopWorker } = createGroupMessageWorker({
+  const { worker, close: stopWorker } = createIngestWorker({
     connection,
     prefix,
     concurrency: 20,
@@ -58,14 +58,14 @@ export async function buildWorker(
     lockDurationMs: DEFAULT_JOB_LOCK_MS,
     stalledIntervalMs: DEFAULT_STALLED_CHECK_MS,
     sdkAppIds: new Set([SDK_APP_ID]),
-    sink: new PostgresArchiveSink({ pool }),
+    archive: new PostgresArchive({ pool }),
     dedupe: createRedisDedupe(connection, prefix, 3600),
     logger,
     metrics: createWorkerMetrics(registry),
   });
   const queueConnection = createRedis(redisUrl, { role: 'worker' });
   queueConnection.on('error', () => {});
-  const queue = new Queue<GroupMessageJobData>(GROUP_MESSAGES_QUEUE, { connection: queueConnection, prefix });
+  const queue = new Queue<CallbackJobData>(INGEST_QUEUE, { connection: queueConnection, prefix });
   return {
     worker,
     stopWorker,
@@ -73,7 +73,7 @@ export async function buildWorker(
     pool,
     registry,
     logLines,
-    jobOptions: (attempts) => groupMessageJobOptions({ attempts, baseDelayMs: 20 }, DEFAULT_RETENTION_POLICY),
+    jobOptions: (attempts) => ingestJobOptions({ attempts, baseDelayMs: 20 }, DEFAULT_RETENTION_POLICY),
     async close() {
       await stopWorker();
       await queue.close();

@@ -1,5 +1,4 @@
 import { loadFixture, loadFixtures } from '@imsync/fixtures';
-import { GROUP_MESSAGE_JOB } from '@imsync/queue';
 import { messageKeyOf, waitFor } from '@imsync/testing';
 import pg from 'pg';
 import { expect } from 'vitest';
@@ -14,7 +13,7 @@ test('stores each job once; a second job for the same message is a duplicate, st
   const fixtures = loadFixtures();
   // Distinct job ids for the same message: what a re-delivery after the first job was removed looks like.
   const jobs = [...fixtures, ...fixtures].map((f, i) => ({
-    name: GROUP_MESSAGE_JOB,
+    name: 'group-message' as const,
     data: jobData(f.text),
     opts: { ...jobOptions(3), jobId: `${keyOf(f.text)}-${i < fixtures.length ? 'a' : 'b'}` },
   }));
@@ -30,8 +29,8 @@ test('a body no retry can fix fails at once, without retries, and stays in the f
   worker: { queue, jobOptions },
 }) => {
   const bad = JSON.stringify({ ...loadFixture('text-public').body, MsgSeq: '12' });
-  await queue.add(GROUP_MESSAGE_JOB, jobData(bad), { ...jobOptions(5), jobId: 'bad-body' });
-  await queue.add(GROUP_MESSAGE_JOB, { sdkAppId: 'x' } as never, { ...jobOptions(5), jobId: 'bad-data' });
+  await queue.add('group-message', jobData(bad), { ...jobOptions(5), jobId: 'bad-body' });
+  await queue.add('group-message', { sdkAppId: 'x' } as never, { ...jobOptions(5), jobId: 'bad-data' });
   await waitFor(async () => (await queue.getFailedCount()) === 2, { what: 'two failed jobs' });
   for (const id of ['bad-body', 'bad-data']) {
     const job = await queue.getJob(id);
@@ -45,7 +44,7 @@ test('a job for an app this worker does not serve fails at once and stores nothi
 }) => {
   const text = loadFixture('text-public').text;
   await queue.add(
-    GROUP_MESSAGE_JOB,
+    'group-message',
     { ...jobData(text), sdkAppId: '1400000001' },
     { ...jobOptions(5), jobId: 'other-app' },
   );
@@ -63,7 +62,7 @@ test('while PostgreSQL is away jobs retry with backoff, and land once it is back
   const fixture = loadFixture('text-public');
   await postgres.stop('graceful');
   try {
-    await queue.add(GROUP_MESSAGE_JOB, jobData(fixture.text), { ...jobOptions(100), jobId: 'outage' });
+    await queue.add('group-message', jobData(fixture.text), { ...jobOptions(100), jobId: 'outage' });
     await waitFor(async () => ((await queue.getJob('outage'))?.attemptsMade ?? 0) >= 2, { what: 'two failed tries' });
     expect(await queue.getJobState('outage')).toMatch(/delayed|waiting|active/);
   } finally {
@@ -81,7 +80,7 @@ test('a job that used up its tries stays failed, and a retry from the failed set
   await blocker.connect();
   // Rename the table away: every insert fails with "relation does not exist" (a retryable error).
   await blocker.query('ALTER TABLE group_messages RENAME TO group_messages_away');
-  await queue.add(GROUP_MESSAGE_JOB, jobData(loadFixture('face-work').text), {
+  await queue.add('group-message', jobData(loadFixture('face-work').text), {
     ...jobOptions(3),
     jobId: 'exhausted',
   });
@@ -103,7 +102,7 @@ test('stopping waits for the job in progress to reach PostgreSQL', async ({
   await blocker.query('BEGIN');
   await blocker.query('LOCK TABLE group_messages IN ACCESS EXCLUSIVE MODE');
   const active = new Promise((resolve) => worker.once('active', resolve));
-  await queue.add(GROUP_MESSAGE_JOB, jobData(loadFixture('sound-work').text), {
+  await queue.add('group-message', jobData(loadFixture('sound-work').text), {
     ...jobOptions(3),
     jobId: 'in-flight',
   });

@@ -160,3 +160,23 @@ export function parseCallback(definition: CallbackDefinition, sdkAppId: string, 
   }
   return { ok: true, definition, body: result.output, key: definition.key(sdkAppId, result.output) };
 }
+
+/**
+ * `TIM_COMMANDS`: a comma-separated subset of the supported commands, e.g. to store group
+ * messages only. Unknown names are refused, so a typo does not silently store nothing.
+ */
+export const CommandListSchema = v.pipe(
+  v.string(),
+  v.transform((text) =>
+    text
+      .split(',')
+      .map((command) => command.trim())
+      .filter(Boolean),
+  ),
+  v.check(
+    (commands) => commands.every((command) => SUPPORTED_COMMANDS.includes(command)),
+    `must list supported commands only: ${SUPPORTED_COMMANDS.join(', ')}`,
+  ),
+  v.minLength(1, 'must list at least one command'),
+  v.transform((commands) => new Set(commands) as ReadonlySet<string>),
+);

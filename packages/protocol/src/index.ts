@@ -1,7 +1,9 @@
+export { AppListSchema, type AppTokens, mergeApps } from './apps.js';
 export { type CallbackQueryOptions, signedCallbackUrl } from './callback-url.js';
 export {
   CALLBACK_CATALOG,
   type CallbackDefinition,
+  CommandListSchema,
   JOB_KINDS,
   type JobKind,
   type ParsedCallback,

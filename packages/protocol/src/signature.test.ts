@@ -12,7 +12,7 @@ const SIGN = '4863423ecf537d46bfcdd8aacbcd1ca6edaea238c0be078f3bd5eed3173b53d9';
 /** A verifier for TOKEN whose clock the test sets, in seconds (fractions allowed). */
 function verifierAt(seconds: number, windowSeconds?: number) {
   const clock = { seconds };
-  const verify = createSignatureVerifier({ token: TOKEN, windowSeconds, now: () => clock.seconds * 1000 });
+  const verify = createSignatureVerifier({ tokens: [TOKEN], windowSeconds, now: () => clock.seconds * 1000 });
   return { clock, verify };
 }
 
@@ -47,7 +47,7 @@ describe('createSignatureVerifier: accepted', () => {
   });
 
   test('the real clock is used when none is injected', () => {
-    const verify = createSignatureVerifier({ token: TOKEN });
+    const verify = createSignatureVerifier({ tokens: [TOKEN] });
     const time = String(Math.floor(Date.now() / 1000));
     expect(verify(computeSign(TOKEN, time), time)).toEqual({ ok: true });
   });
@@ -149,9 +149,23 @@ describe('createSignatureVerifier: per-second cache', () => {
 
   test('verifiers for different tokens do not share a cache', () => {
     const mine = verifierAt(TIME).verify;
-    const theirs = createSignatureVerifier({ token: 'another-token', now: () => TIME * 1000 });
+    const theirs = createSignatureVerifier({ tokens: ['another-token'], now: () => TIME * 1000 });
     expect(mine(SIGN, String(TIME))).toEqual({ ok: true });
     expect(theirs(SIGN, String(TIME))).toEqual({ ok: false, reason: 'mismatch' });
     expect(mine(SIGN, String(TIME))).toEqual({ ok: true });
+  });
+});
+
+describe('token rotation', () => {
+  test('either of two tokens is accepted, a third is not', () => {
+    const time = String(Math.floor(Date.now() / 1000));
+    const verify = createSignatureVerifier({ tokens: ['old-token', 'new-token'] });
+    expect(verify(computeSign('old-token', time), time)).toEqual({ ok: true });
+    expect(verify(computeSign('new-token', time), time)).toEqual({ ok: true });
+    expect(verify(computeSign('other-token', time), time)).toEqual({ ok: false, reason: 'mismatch' });
+  });
+
+  test('a verifier without a token is a bug, not an open door', () => {
+    expect(() => createSignatureVerifier({ tokens: [] })).toThrow(/at least one token/);
   });
 });

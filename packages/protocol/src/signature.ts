@@ -15,7 +15,8 @@ export type SignatureFailure = 'missing' | 'malformed' | 'stale' | 'mismatch';
 export type SignatureResult = { ok: true } | { ok: false; reason: SignatureFailure };
 
 export interface SignatureVerifierOptions {
-  token: string;
+  /** Every token this app accepts: more than one while a rotation is under way. */
+  tokens: readonly string[];
   windowSeconds?: number;
   /** Milliseconds since the epoch; injectable so tests control the clock. */
   now?: () => number;
@@ -24,14 +25,18 @@ export interface SignatureVerifierOptions {
 export type SignatureVerifier = (sign: string | undefined, requestTime: string | undefined) => SignatureResult;
 
 /**
- * Builds a verifier for one token. Every callback sent within the same second carries the same
- * `Sign`, so the expected digest of the last second seen is cached.
+ * Builds a verifier for one app's tokens. Every callback sent within the same second carries the
+ * same `Sign`, so the expected digests of the last second seen are cached. Each token is compared
+ * in constant time, and all of them always are, so the time taken tells nothing of which matched.
  */
 export function createSignatureVerifier(options: SignatureVerifierOptions): SignatureVerifier {
+  if (options.tokens.length === 0) {
+    throw new Error('a signature verifier needs at least one token');
+  }
   const window = options.windowSeconds ?? DEFAULT_SIGNATURE_WINDOW_SECONDS;
   const now = options.now ?? Date.now;
   let cachedTime = '';
-  let cachedDigest = Buffer.alloc(0);
+  let cachedDigests: Buffer[] = [];
 
   return (sign, requestTime) => {
     if (sign === undefined || requestTime === undefined) {
@@ -45,10 +50,15 @@ export function createSignatureVerifier(options: SignatureVerifierOptions): Sign
       return { ok: false, reason: 'stale' };
     }
     if (requestTime !== cachedTime) {
-      cachedDigest = Buffer.from(computeSign(options.token, requestTime), 'hex');
+      cachedDigests = options.tokens.map((token) => Buffer.from(computeSign(token, requestTime), 'hex'));
       cachedTime = requestTime;
     }
-    // Both sides are 32 bytes here (the regex fixed the length), so the comparison is constant-time.
-    return timingSafeEqual(cachedDigest, Buffer.from(sign, 'hex')) ? { ok: true } : { ok: false, reason: 'mismatch' };
+    // Both sides are 32 bytes here (the regex fixed the length), so each comparison is constant-time.
+    const given = Buffer.from(sign, 'hex');
+    let matched = false;
+    for (const digest of cachedDigests) {
+      matched = timingSafeEqual(digest, given) || matched;
+    }
+    return matched ? { ok: true } : { ok: false, reason: 'mismatch' };
   };
 }

@@ -1,16 +1,16 @@
-export { type GroupMessageJobData, GroupMessageJobDataSchema } from './job.js';
+export { type CallbackJobData, CallbackJobDataSchema, JOB_CATALOG, type JobData, type JobName } from './jobs.js';
 export { registerQueueMetrics } from './metrics.js';
 export {
   ALL_QUEUES,
   DEFAULT_QUEUE_PREFIX,
   dedupeMarkerKey,
-  GROUP_MESSAGE_JOB,
-  GROUP_MESSAGES_QUEUE,
+  INGEST_QUEUE,
   QueuePrefixVar,
 } from './names.js';
 export {
-  createGroupMessageProducer,
-  type GroupMessageProducer,
+  createProducer,
+  type EnqueueOutcome,
+  type Producer,
   type ProducerOptions,
   QueueUnavailableError,
 } from './producer.js';
@@ -21,7 +21,7 @@ export {
   cappedExponentialBackoff,
   DEFAULT_RETENTION_POLICY,
   DEFAULT_RETRY_POLICY,
-  groupMessageJobOptions,
+  ingestJobOptions,
   type JobRetryOptions,
   type RetentionPolicy,
   type RetryPolicy,

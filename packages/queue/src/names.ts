@@ -9,16 +9,17 @@ export const QueuePrefixVar = v.optional(
   DEFAULT_QUEUE_PREFIX,
 );
 
-/** The one queue group messages travel through, from the receiver to the workers. */
-export const GROUP_MESSAGES_QUEUE = 'group-messages';
+/**
+ * The one queue every stored callback travels through, from the receiver to the workers; the job
+ * name says what kind of callback it is (the job catalog). Named when it held group messages
+ * only: a new name would strand the jobs an older version left queued.
+ */
+export const INGEST_QUEUE = 'group-messages';
 
-/** Every job on that queue has this name; the queue holds one kind of job. */
-export const GROUP_MESSAGE_JOB = 'group-message';
-
-/** Redis key of the marker that says a message already reached the sink. */
-export function dedupeMarkerKey(prefix: string, messageKey: string): string {
-  return `${prefix}:dedupe:${messageKey}`;
+/** Redis key of the marker that says an event already reached the archive. */
+export function dedupeMarkerKey(prefix: string, eventKey: string): string {
+  return `${prefix}:dedupe:${eventKey}`;
 }
 
 /** Every queue imsync runs, for the dashboard and the queue metrics. */
-export const ALL_QUEUES = [GROUP_MESSAGES_QUEUE] as const;
+export const ALL_QUEUES = [INGEST_QUEUE] as const;

@@ -1,25 +1,26 @@
+import { BatchItemError, createTurnBatcher, type TurnBatcher, withDeadline } from '@imsync/async';
 import { type JobsOptions, QueueKeys } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ADD_JOBS_SCRIPT } from './add-jobs-script.js';
-import type { GroupMessageJobData } from './job.js';
-import { GROUP_MESSAGE_JOB, GROUP_MESSAGES_QUEUE } from './names.js';
+import type { JobData, JobName } from './jobs.js';
+import { INGEST_QUEUE } from './names.js';
 import {
   DEFAULT_RETENTION_POLICY,
   DEFAULT_RETRY_POLICY,
-  groupMessageJobOptions,
+  ingestJobOptions,
   type JobRetryOptions,
   type RetentionPolicy,
 } from './retry.js';
 
-/** `added`: a new job; `exists`: a job with this id is still kept (the same message, sent again). */
+/** `added`: a new job; `exists`: a job with this id is still kept (the same event, sent again). */
 export type EnqueueOutcome = 'added' | 'exists';
 
-export interface GroupMessageProducer {
+export interface Producer {
   /**
-   * Resolves once Redis holds the job. `jobId` is the message key, so enqueueing the same message
+   * Resolves once Redis holds the job. `jobId` is the event key, so enqueueing the same event
    * again while its job is still kept is a no-op. Rejects when Redis is unreachable or too slow.
    */
-  enqueue(data: GroupMessageJobData, jobId: string): Promise<EnqueueOutcome>;
+  enqueue<N extends JobName>(name: N, data: JobData<N>, jobId: string): Promise<EnqueueOutcome>;
   /** Resolves when Redis answers a PING (for readiness). */
   ping(): Promise<void>;
   /** Waits for the writes in flight; the caller owns and closes the connection. */
@@ -38,16 +39,9 @@ export interface ProducerOptions {
   maxBatch?: number;
 }
 
-/** Redis did not take the job: the message is not stored and the callback must not get a 200. */
+/** Redis did not take the job: the event is not stored and the callback must not get a 200. */
 export class QueueUnavailableError extends Error {
   override readonly name = 'QueueUnavailableError';
-}
-
-interface Pending {
-  jobId: string;
-  data: string;
-  resolve: (outcome: EnqueueOutcome) => void;
-  reject: (error: unknown) => void;
 }
 
 type AddJobs = (...args: string[]) => Promise<number[]>;
@@ -55,85 +49,73 @@ type AddJobs = (...args: string[]) => Promise<number[]>;
 const SAFE_JOB_ID = /^[\w-]{1,128}$/;
 
 /**
- * Enqueues group-message jobs. Callbacks accepted during the same turn of the event loop share one
- * Redis call (the add-jobs script): under load that turns thousands of round trips and script runs
- * a second into a few hundred, while a lone callback is still written at once (no timer).
+ * Enqueues ingest jobs. Callbacks accepted during the same turn of the event loop share one Redis
+ * call per job name (the add-jobs script): under load that turns thousands of round trips and
+ * script runs a second into a few hundred, while a lone callback is still written at once.
  */
-export function createGroupMessageProducer(options: ProducerOptions): GroupMessageProducer {
+export function createProducer(options: ProducerOptions): Producer {
   const { connection } = options;
-  const keys = new QueueKeys(options.prefix).getKeys(GROUP_MESSAGES_QUEUE);
+  const keys = new QueueKeys(options.prefix).getKeys(INGEST_QUEUE);
   const scriptKeys = [keys.wait, keys.meta, keys.id, keys.active, keys.events, keys.marker] as string[];
   const jobKeyPrefix = `${keys['']}`;
   const optsHead = optionsHead(
-    groupMessageJobOptions(options.retry ?? DEFAULT_RETRY_POLICY, options.retention ?? DEFAULT_RETENTION_POLICY),
+    ingestJobOptions(options.retry ?? DEFAULT_RETRY_POLICY, options.retention ?? DEFAULT_RETENTION_POLICY),
   );
   if (!('imsyncAddJobs' in connection)) {
     connection.defineCommand('imsyncAddJobs', { numberOfKeys: scriptKeys.length, lua: ADD_JOBS_SCRIPT });
   }
   const addJobs = (connection as unknown as { imsyncAddJobs: AddJobs }).imsyncAddJobs.bind(connection);
   const timeoutMs = options.timeoutMs ?? 1000;
-  const maxBatch = options.maxBatch ?? 500;
-  let pending: Pending[] = [];
-  let flushScheduled = false;
-  const inFlight = new Set<Promise<void>>();
+  const batchers = new Map<JobName, TurnBatcher<{ jobId: string; data: string }, EnqueueOutcome>>();
 
-  const write = async (batch: Pending[]) => {
-    const args = [...scriptKeys, jobKeyPrefix, GROUP_MESSAGE_JOB, String(Date.now()), optsHead];
-    for (const job of batch) {
-      args.push(job.jobId, job.data);
+  const batcherFor = (name: JobName) => {
+    let batcher = batchers.get(name);
+    if (!batcher) {
+      batcher = createTurnBatcher({
+        maxBatch: options.maxBatch ?? 500,
+        run: async (jobs) => {
+          const args = [...scriptKeys, jobKeyPrefix, name, String(Date.now()), optsHead];
+          for (const job of jobs) {
+            args.push(job.jobId, job.data);
+          }
+          try {
+            // One timer for the whole batch; the jobs were queued only a moment ago, in this same
+            // turn. The write may still land after it: safe, the job id makes a repeat a no-op.
+            const results = await withDeadline(
+              addJobs(...args),
+              timeoutMs,
+              `redis did not take the job within ${timeoutMs} ms`,
+            );
+            return jobs.map((_, i) => (results[i] === 1 ? 'added' : 'exists'));
+          } catch (error) {
+            const failure = new QueueUnavailableError(`redis did not take the job: ${(error as Error).message}`, {
+              cause: error,
+            });
+            return jobs.map(() => new BatchItemError(failure));
+          }
+        },
+      });
+      batchers.set(name, batcher);
     }
-    try {
-      // One timer for the whole batch; the jobs were queued only a moment ago, in this same turn.
-      const results = await withTimeout(addJobs(...args), timeoutMs);
-      for (const [i, job] of batch.entries()) {
-        job.resolve(results[i] === 1 ? 'added' : 'exists');
-      }
-    } catch (error) {
-      for (const job of batch) {
-        job.reject(
-          new QueueUnavailableError(`redis did not take the job: ${(error as Error).message}`, { cause: error }),
-        );
-      }
-    }
-  };
-
-  const flush = () => {
-    flushScheduled = false;
-    const batch = pending;
-    pending = [];
-    for (let start = 0; start < batch.length; start += maxBatch) {
-      const written = write(batch.slice(start, start + maxBatch));
-      inFlight.add(written);
-      void written.finally(() => inFlight.delete(written));
-    }
+    return batcher;
   };
 
   return {
-    enqueue(data, jobId) {
+    enqueue(name, data, jobId) {
       // Fail at once while disconnected, rather than queue up behind a reconnect.
       if (connection.status !== 'ready') {
         return Promise.reject(new QueueUnavailableError(`redis connection is ${connection.status}`));
       }
       if (!SAFE_JOB_ID.test(jobId)) {
-        return Promise.reject(new Error(`job id ${JSON.stringify(jobId)} is not a message key`));
+        return Promise.reject(new Error(`job id ${JSON.stringify(jobId)} is not an event key`));
       }
-      const added = new Promise<EnqueueOutcome>((resolve, reject) => {
-        pending.push({ jobId, data: JSON.stringify(data), resolve, reject });
-      });
-      if (!flushScheduled) {
-        flushScheduled = true;
-        setImmediate(flush);
-      }
-      return added;
+      return batcherFor(name).add({ jobId, data: JSON.stringify(data) });
     },
     async ping() {
       await connection.ping();
     },
     async close() {
-      if (pending.length > 0) {
-        flush();
-      }
-      await Promise.allSettled([...inFlight]);
+      await Promise.all([...batchers.values()].map((batcher) => batcher.drain()));
     },
   };
 }
@@ -142,22 +124,4 @@ export function createGroupMessageProducer(options: ProducerOptions): GroupMessa
 function optionsHead(options: JobsOptions): string {
   const json = JSON.stringify({ ...options, jobId: '' });
   return json.slice(0, json.length - 2);
-}
-
-// The write may still land after the timeout; that is safe, the job id makes a repeat a no-op.
-async function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
-  // A write that settles after the timeout answered has nobody waiting for it any more.
-  promise.catch(() => {});
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new QueueUnavailableError(`redis did not take the job within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -5,7 +5,7 @@ import {
   cappedExponentialBackoff,
   DEFAULT_RETENTION_POLICY,
   DEFAULT_RETRY_POLICY,
-  groupMessageJobOptions,
+  ingestJobOptions,
   retryHorizonMs,
 } from './retry.js';
 
@@ -29,7 +29,7 @@ test('the default policy retries through a sink outage of close to half an hour'
 });
 
 test('job options carry attempts, our backoff type and bounded retention', () => {
-  const options = groupMessageJobOptions({ attempts: 7, baseDelayMs: 250 }, DEFAULT_RETENTION_POLICY);
+  const options = ingestJobOptions({ attempts: 7, baseDelayMs: 250 }, DEFAULT_RETENTION_POLICY);
   expect(options).toMatchObject({
     attempts: 7,
     backoff: { type: BACKOFF_TYPE, delay: 250 },

@@ -36,7 +36,8 @@ export const DEFAULT_RETENTION_POLICY: RetentionPolicy = {
 /** What the producer puts on each job; the cap on the delay is the worker's (`cappedExponentialBackoff`). */
 export type JobRetryOptions = Pick<RetryPolicy, 'attempts' | 'baseDelayMs'>;
 
-export function groupMessageJobOptions(retry: JobRetryOptions, retention: RetentionPolicy): JobsOptions {
+/** The options of every ingest job: retries with the worker's capped backoff, and how long jobs are kept. */
+export function ingestJobOptions(retry: JobRetryOptions, retention: RetentionPolicy): JobsOptions {
   return {
     attempts: retry.attempts,
     backoff: { type: BACKOFF_TYPE, delay: retry.baseDelayMs },

@@ -4,13 +4,12 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { expect } from 'vitest';
 import {
-  createGroupMessageProducer,
+  type CallbackJobData,
+  createProducer,
   createRedis,
   DEFAULT_RETENTION_POLICY,
-  GROUP_MESSAGE_JOB,
-  GROUP_MESSAGES_QUEUE,
-  type GroupMessageJobData,
-  groupMessageJobOptions,
+  INGEST_QUEUE,
+  ingestJobOptions,
 } from '../src/index.js';
 
 // The producer writes jobs with its own script instead of BullMQ's add. These tests hold it to
@@ -25,7 +24,7 @@ async function ready(connection: Redis): Promise<void> {
 
 let counter = 0;
 const uniquePrefix = () => `addjobs${process.pid}x${++counter}`;
-const data = (n: number): GroupMessageJobData => ({
+const data = (n: number): CallbackJobData => ({
   sdkAppId: '1600012345',
   body: `{"n":${n}}`,
   receivedAt: 1767583321000 + n,
@@ -33,7 +32,7 @@ const data = (n: number): GroupMessageJobData => ({
 const retry = { attempts: 7, baseDelayMs: 250 };
 
 async function snapshot(redis: Redis, prefix: string, jobId: string) {
-  const base = `${prefix}:${GROUP_MESSAGES_QUEUE}`;
+  const base = `${prefix}:${INGEST_QUEUE}`;
   const { timestamp: _, opts, ...job } = await redis.hgetall(`${base}:${jobId}`);
   const events = (await redis.xrange(`${base}:events`, '-', '+')).map(([, fields]) => fields);
   return {
@@ -51,20 +50,20 @@ test('a job written by the producer is the job BullMQ writes, events and markers
   const inspect = new Redis(redis.url);
   const ours = uniquePrefix();
   const theirs = uniquePrefix();
-  const queue = new Queue(GROUP_MESSAGES_QUEUE, { connection: inspect, prefix: theirs });
+  const queue = new Queue(INGEST_QUEUE, { connection: inspect, prefix: theirs });
   try {
     await ready(connection);
-    const producer = createGroupMessageProducer({ connection, prefix: ours, retry });
-    expect(await producer.enqueue(data(1), 'gm-0001')).toBe('added');
-    await queue.add(GROUP_MESSAGE_JOB, data(1), {
-      ...groupMessageJobOptions(retry, DEFAULT_RETENTION_POLICY),
+    const producer = createProducer({ connection, prefix: ours, retry });
+    expect(await producer.enqueue('group-message', data(1), 'gm-0001')).toBe('added');
+    await queue.add('group-message', data(1), {
+      ...ingestJobOptions(retry, DEFAULT_RETENTION_POLICY),
       jobId: 'gm-0001',
     });
     expect(await snapshot(inspect, ours, 'gm-0001')).toEqual(await snapshot(inspect, theirs, 'gm-0001'));
 
     // The same id again: nothing changes but a "duplicated" event, as with BullMQ.
-    expect(await producer.enqueue(data(2), 'gm-0001')).toBe('exists');
-    await queue.add(GROUP_MESSAGE_JOB, data(2), { jobId: 'gm-0001' });
+    expect(await producer.enqueue('group-message', data(2), 'gm-0001')).toBe('exists');
+    await queue.add('group-message', data(2), { jobId: 'gm-0001' });
     expect(await snapshot(inspect, ours, 'gm-0001')).toEqual(await snapshot(inspect, theirs, 'gm-0001'));
   } finally {
     await queue.close();
@@ -83,9 +82,11 @@ test('callbacks enqueued in the same turn share one Redis call, and a worker pro
   const seen: string[] = [];
   try {
     await ready(connection);
-    const producer = createGroupMessageProducer({ connection, prefix, retry });
+    const producer = createProducer({ connection, prefix, retry });
     const before = Number((await monitor.info('commandstats')).match(/cmdstat_evalsha:calls=(\d+)/)?.[1] ?? 0);
-    const outcomes = await Promise.all(Array.from({ length: 300 }, (_, i) => producer.enqueue(data(i), `gm-${i}`)));
+    const outcomes = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => producer.enqueue('group-message', data(i), `gm-${i}`)),
+    );
     const after = Number((await monitor.info('commandstats')).match(/cmdstat_evalsha:calls=(\d+)/)?.[1] ?? 0);
     expect(outcomes.every((o) => o === 'added')).toBe(true);
     expect(after - before).toBeLessThanOrEqual(2);
@@ -94,8 +95,8 @@ test('callbacks enqueued in the same turn share one Redis call, and a worker pro
     const done = new Promise<void>((resolve) => {
       allSeen = resolve;
     });
-    const worker = new Worker<GroupMessageJobData>(
-      GROUP_MESSAGES_QUEUE,
+    const worker = new Worker<CallbackJobData>(
+      INGEST_QUEUE,
       async (job) => {
         seen.push(job.id ?? '');
         expect(job.data).toEqual(data(Number(job.id?.slice(3))));
@@ -123,18 +124,18 @@ test('while Redis is away enqueue fails at once; a paused queue takes jobs witho
   connection.on('error', () => {});
   const inspect = new Redis(redis.url);
   const prefix = uniquePrefix();
-  const queue = new Queue(GROUP_MESSAGES_QUEUE, { connection: inspect, prefix });
+  const queue = new Queue(INGEST_QUEUE, { connection: inspect, prefix });
   try {
     await ready(connection);
-    const producer = createGroupMessageProducer({ connection, prefix, retry });
+    const producer = createProducer({ connection, prefix, retry });
     await queue.pause();
-    expect(await producer.enqueue(data(1), 'gm-paused')).toBe('added');
-    expect(await inspect.zcard(`${prefix}:${GROUP_MESSAGES_QUEUE}:marker`)).toBe(0);
+    expect(await producer.enqueue('group-message', data(1), 'gm-paused')).toBe('added');
+    expect(await inspect.zcard(`${prefix}:${INGEST_QUEUE}:marker`)).toBe(0);
     expect(await queue.getJobState('gm-paused')).toBe('waiting');
 
     await redis.stop('graceful');
     try {
-      await expect(producer.enqueue(data(2), 'gm-away')).rejects.toThrow(/redis/);
+      await expect(producer.enqueue('group-message', data(2), 'gm-away')).rejects.toThrow(/redis/);
     } finally {
       await redis.start();
     }

@@ -40,7 +40,7 @@ export function parseConfig<TSchema extends v.GenericSchema<Env, unknown>>(
 }
 
 /** Variables whose value is a credential by name; their values never reach a log or a terminal. */
-export const SECRET_VARIABLE = /(TOKEN|PASSWORD|SECRET|_KEY|CREDENTIAL)/;
+export const SECRET_VARIABLE = /(TOKEN|PASSWORD|SECRET|_KEY|CREDENTIAL)|^TIM_APPS$/;
 
 /**
  * What a config error may show of a value: nothing of a secret variable, and a URL with its

@@ -79,16 +79,26 @@ export function listen(server: Server, options: ListenOptions): Promise<AddressI
 }
 
 /**
- * Stops taking connections and resolves once the requests in flight are answered. Idle
- * keep-alive connections are closed at once, so a quiet client cannot hold the shutdown open.
- * A server that never started listening is already closed.
+ * Stops taking connections and resolves once the requests in flight are answered. Keep-alive
+ * connections are closed as soon as they are idle, and every reply from now on says
+ * `Connection: close`: a client that keeps sending on its connection must not hold the shutdown
+ * open (it would, until it stopped sending) but be told to reconnect elsewhere. A server that
+ * never started listening is already closed.
  */
 export function closeHttpServer(server: Server): Promise<void> {
   if (!server.listening) {
     return Promise.resolve();
   }
-  return new Promise((resolve, reject) => {
+  server.on('request', (_request, response) => {
+    if (!response.headersSent) {
+      response.setHeader('connection', 'close');
+    }
+  });
+  // A request in flight now leaves an idle connection behind when it is answered.
+  const sweep = setInterval(() => server.closeIdleConnections(), 50);
+  sweep.unref();
+  return new Promise<void>((resolve, reject) => {
     server.close((error) => (error ? reject(error) : resolve()));
     server.closeIdleConnections();
-  });
+  }).finally(() => clearInterval(sweep));
 }

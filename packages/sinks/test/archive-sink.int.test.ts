@@ -1,16 +1,23 @@
 import { type Fixture, loadFixtures } from '@imsync/fixtures';
-import { GroupMessageSchema, messageIdentity } from '@imsync/protocol';
+import { type GroupMessage, GroupMessageSchema, messageIdentity, messageKey } from '@imsync/protocol';
 import { test } from '@imsync/testing/vitest';
 import type pg from 'pg';
 import * as v from 'valibot';
 import { describe, expect } from 'vitest';
-import { type ArchivedMessage, createPool, migrate, PermanentSinkError, PostgresArchiveSink } from '../src/index.js';
+import { type ArchivedEvent, createPool, migrate, PermanentSinkError, PostgresArchive } from '../src/index.js';
 
 const SDK_APP_ID = '1600012345';
 
-function archived(text: string, overrides: Record<string, unknown> = {}): ArchivedMessage {
+function archived(text: string, overrides: Record<string, unknown> = {}): ArchivedEvent<GroupMessage> {
   const message = v.parse(GroupMessageSchema, { ...JSON.parse(text), ...overrides });
-  return { identity: messageIdentity(SDK_APP_ID, message), message, body: text, receivedAt: new Date(1767583321500) };
+  return {
+    key: messageKey(messageIdentity(SDK_APP_ID, message)),
+    sdkAppId: SDK_APP_ID,
+    command: 'Group.CallbackAfterSendMsg',
+    message,
+    body: text,
+    receivedAt: new Date(1767583321500),
+  };
 }
 
 const fromFixture = (fixture: Fixture) => archived(fixture.text);
@@ -20,18 +27,20 @@ const sinkTest = test.extend('archive', async ({ databaseUrl }, { onCleanup }) =
   const pool = createPool({ connectionString: databaseUrl, onIdleError: () => {} });
   onCleanup(() => pool.end());
   await migrate(pool);
-  return { pool, sink: new PostgresArchiveSink({ pool }) };
+  const archive = new PostgresArchive({ pool });
+  // The group-message writer under test, as the worker calls it.
+  return { pool, sink: { store: (event: ArchivedEvent) => archive.store('group-message', event) } };
 });
 
 describe('migrate', () => {
   sinkTest('is idempotent and safe when many processes run it at once', async ({ databaseUrl: url }) => {
     const pools = Array.from({ length: 5 }, () => createPool({ connectionString: url, max: 1, onIdleError: () => {} }));
     const applied = await Promise.all(pools.map((p) => migrate(p)));
-    // Exactly one process applied version 1; the others waited on the lock and found it done.
-    expect(applied.flat()).toEqual([1]);
+    // Exactly one process applied the migrations; the others waited on the lock and found them done.
+    expect(applied.flat()).toEqual([1, 2]);
     expect(await migrate(pools[0] as pg.Pool)).toEqual([]);
     const { rows } = await (pools[0] as pg.Pool).query('SELECT version FROM imsync_migrations');
-    expect(rows).toEqual([{ version: 1 }]);
+    expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
     await Promise.all(pools.map((p) => p.end()));
   });
 });
@@ -89,8 +98,8 @@ describe('PostgresArchiveSink', () => {
       expect(outcomes.filter((o) => o === 'stored')).toHaveLength(1);
       expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(9);
       expect(await sink.store(message)).toBe('duplicate');
-      const other = new PostgresArchiveSink({ pool });
-      expect(await other.store(message)).toBe('duplicate');
+      const other = new PostgresArchive({ pool });
+      expect(await other.store('group-message', message)).toBe('duplicate');
       expect((await pool.query('SELECT count(*)::int AS n FROM group_messages')).rows[0].n).toBe(1);
     },
   );

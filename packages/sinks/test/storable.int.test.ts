@@ -1,10 +1,10 @@
 import { loadFixtures } from '@imsync/fixtures';
-import { decodeJsonBody, GroupMessageSchema, messageIdentity, messageKey } from '@imsync/protocol';
+import { decodeJsonBody, type GroupMessage, GroupMessageSchema, messageIdentity, messageKey } from '@imsync/protocol';
 import { test } from '@imsync/testing/vitest';
 import fc from 'fast-check';
 import * as v from 'valibot';
 import { expect } from 'vitest';
-import { type ArchivedMessage, createPool, migrate, PostgresArchiveSink } from '../src/index.js';
+import { type ArchivedEvent, createPool, migrate, PostgresArchive } from '../src/index.js';
 
 // The receiver's rule: acknowledge only what the archive can store faithfully. Random bodies go
 // through the very checks the receiver runs (decode, then the schema); every body they accept
@@ -48,29 +48,37 @@ test('every body the receiver would acknowledge is stored faithfully, distinct i
 }) => {
   const pool = createPool({ connectionString: databaseUrl, onIdleError: () => {} });
   await migrate(pool);
-  const sink = new PostgresArchiveSink({ pool });
+  const archive = new PostgresArchive({ pool });
   let acknowledgedTotal = 0;
   try {
     await fc.assert(
       fc.asyncProperty(fc.array(bodyArb, { minLength: 1, maxLength: 25 }), async (bodies) => {
         await pool.query('TRUNCATE group_messages');
-        const acknowledged: ArchivedMessage[] = [];
+        const acknowledged: (ArchivedEvent<GroupMessage> & { identity: ReturnType<typeof messageIdentity> })[] = [];
         for (const { base, ...fields } of bodies) {
           const text = JSON.stringify({ ...base, ...fields });
           const decoded = decodeJsonBody(new TextEncoder().encode(text));
           const parsed = decoded.ok ? v.safeParse(GroupMessageSchema, decoded.value) : undefined;
           if (parsed?.success) {
             const identity = messageIdentity(SDK_APP_ID, parsed.output);
-            acknowledged.push({ identity, message: parsed.output, body: text, receivedAt: new Date() });
+            acknowledged.push({
+              identity,
+              key: messageKey(identity),
+              sdkAppId: SDK_APP_ID,
+              command: 'Group.CallbackAfterSendMsg',
+              message: parsed.output,
+              body: text,
+              receivedAt: new Date(),
+            });
           }
         }
         acknowledgedTotal += acknowledged.length;
         // Stored all at once, as concurrent jobs are: one batch, so one bad row would fail alone.
-        const outcomes = await Promise.allSettled(acknowledged.map((m) => sink.store(m)));
+        const outcomes = await Promise.allSettled(acknowledged.map((m) => archive.store('group-message', m)));
         expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
 
         // The first body acknowledged for an identity is the one kept; later ones are duplicates.
-        const distinct = new Map<string, ArchivedMessage>();
+        const distinct = new Map<string, (typeof acknowledged)[number]>();
         for (const m of acknowledged) {
           const key = messageKey(m.identity);
           distinct.set(key, distinct.get(key) ?? m);

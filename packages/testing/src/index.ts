@@ -17,4 +17,4 @@ export { createCaptureLogger } from './capture-logger.js';
 export { dockerAvailable } from './docker.js';
 export { messageKeyOf } from './messages.js';
 export { startPostgres, startRedis } from './start.js';
-export { type WaitOptions, waitFor } from './wait.js';
+export { type WaitOptions, waitFor, waitForReady } from './wait.js';

@@ -32,3 +32,11 @@ export async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, interval));
   }
 }
+
+/** Waits until a process's `/readyz` (at `opsUrl`) answers 200: its dependencies are up. */
+export async function waitForReady(opsUrl: string, timeoutMs = 20_000): Promise<void> {
+  await waitFor(async () => (await fetch(`${opsUrl}/readyz`)).status === 200, {
+    what: `${opsUrl}/readyz to answer 200`,
+    timeoutMs,
+  });
+}

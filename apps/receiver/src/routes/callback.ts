@@ -1,16 +1,15 @@
 import {
+  CALLBACK_CATALOG,
+  type CallbackDefinition,
   CallbackEnvelopeSchema,
   decodeJsonBody,
   formatIssues,
-  GROUP_AFTER_SEND_MSG,
-  GroupMessageSchema,
-  messageIdentity,
-  messageKey,
   OK_REPLY_TEXT,
+  parseCallback,
   type SignatureVerifier,
 } from '@imsync/protocol';
-import type { GroupMessageProducer } from '@imsync/queue';
-import type { Context, Hono } from 'hono';
+import type { Producer } from '@imsync/queue';
+import type { Hono } from 'hono';
 import * as v from 'valibot';
 import type { AppEnv } from '../app-env.js';
 import { readBody, refuseUnreadBody, unreadBudget } from '../body.js';
@@ -18,25 +17,36 @@ import { Rejection } from '../errors.js';
 
 export interface CallbackRouteOptions {
   path: string;
-  sdkAppId: string;
+  /**
+   * Every served SDKAppID and the signature check of its tokens (`undefined` only with
+   * TIM_CALLBACK_AUTH=off: requests are then not signature-checked).
+   */
+  apps: ReadonlyMap<string, SignatureVerifier | undefined>;
+  /** The supported commands to store (TIM_COMMANDS); others are acknowledged and counted only. */
+  commands: ReadonlySet<string>;
   bodyLimitBytes: number;
   maxJsonDepth: number;
-  /** Absent only with TIM_CALLBACK_AUTH=off: requests are then not signature-checked. */
-  verifySignature: SignatureVerifier | undefined;
-  producer: GroupMessageProducer;
+  producer: Producer;
   clock: () => number;
 }
 
 const OK_HEADERS = { 'content-type': 'application/json' };
 
 /**
- * `POST <path>`: the IM backend's callback. Checks run in a fixed order (method, app, signature,
- * size, JSON, command, schema) and the first failure answers. Whatever the query alone decides is
- * decided before a byte of the body is read, so an unauthenticated caller costs no body buffer.
- * Only a valid group message reaches the queue, and the 200 is sent once Redis holds it.
+ * `POST <path>`: the IM backend's callbacks, every command of every served app. Checks run in a
+ * fixed order (method, app, signature, size, JSON, command, schema) and the first failure
+ * answers. Whatever the query alone decides is decided before a byte of the body is read, so an
+ * unauthenticated caller costs no body buffer. Only a valid callback of a stored command reaches
+ * the queue, as the job its catalog entry names, and the 200 is sent once Redis holds it.
  */
 export function registerCallbackRoute(app: Hono<AppEnv>, options: CallbackRouteOptions): void {
   const unread = unreadBudget(options.bodyLimitBytes);
+  const stored = new Map(
+    [...options.commands].flatMap((command) => {
+      const definition = CALLBACK_CATALOG[command];
+      return definition ? [[command, definition] as const] : [];
+    }),
+  );
   app.all(options.path, async (c) => {
     const query = c.req.query();
     const refusal = checkRequestLine(c.req.method, query, options);
@@ -44,6 +54,8 @@ export function registerCallbackRoute(app: Hono<AppEnv>, options: CallbackRouteO
       refuseUnreadBody(c, unread);
       throw refusal;
     }
+    const sdkAppId = query.SdkAppid as string;
+    c.set('app', sdkAppId);
     const body = await readBody(c, options.bodyLimitBytes);
     if (!body.ok) {
       throw body.reason === 'too_large'
@@ -60,20 +72,42 @@ export function registerCallbackRoute(app: Hono<AppEnv>, options: CallbackRouteO
     if (command === undefined || command !== query.CallbackCommand) {
       throw new Rejection('command_mismatch', 'CallbackCommand missing or different in query and body');
     }
-    if (command !== GROUP_AFTER_SEND_MSG) {
+    const definition = stored.get(command);
+    if (!definition) {
+      c.set('command', CALLBACK_CATALOG[command] ? command : 'other');
       c.set('outcome', 'other_command');
       return c.body(OK_REPLY_TEXT, 200, OK_HEADERS);
     }
+    c.set('command', command);
 
-    const parsed = v.safeParse(GroupMessageSchema, decoded.value);
-    if (!parsed.success) {
+    const parsed = parseCallback(definition, sdkAppId, decoded.value);
+    if (!parsed.ok) {
       throw new Rejection('schema', formatIssues(parsed.issues));
     }
-    const sdkAppId = options.sdkAppId;
-    await enqueue(c, options, sdkAppId, decoded.text, parsed.output);
+    c.set('jobId', parsed.key);
+    await enqueue(options, definition, parsed.key, {
+      sdkAppId,
+      command,
+      body: decoded.text,
+      receivedAt: options.clock(),
+      requestId: c.get('requestId'),
+    });
     c.set('outcome', 'accepted');
     return c.body(OK_REPLY_TEXT, 200, OK_HEADERS);
   });
+}
+
+async function enqueue(
+  options: CallbackRouteOptions,
+  definition: CallbackDefinition,
+  key: string,
+  data: Parameters<Producer['enqueue']>[1],
+): Promise<void> {
+  try {
+    await options.producer.enqueue(definition.job, data, key);
+  } catch (error) {
+    throw new Rejection('queue_unavailable', 'queue unavailable; not stored', {}, { cause: error });
+  }
 }
 
 /** The refusal the method and query alone call for (method, then app, then signature), if any. */
@@ -85,35 +119,18 @@ function checkRequestLine(
   if (method !== 'POST') {
     return new Rejection('method_not_allowed', 'method not allowed; use POST', { allow: 'POST' });
   }
-  if (query.SdkAppid !== options.sdkAppId) {
-    return new Rejection('wrong_app', 'SdkAppid does not match this app');
+  const sdkAppId = query.SdkAppid;
+  if (sdkAppId === undefined || !options.apps.has(sdkAppId)) {
+    return new Rejection('wrong_app', 'SdkAppid is not an app served here');
   }
-  if (options.verifySignature) {
-    const signature = options.verifySignature(query.Sign, query.RequestTime);
+  const verifySignature = options.apps.get(sdkAppId);
+  if (verifySignature) {
+    const signature = verifySignature(query.Sign, query.RequestTime);
     if (!signature.ok) {
       return new Rejection(`signature_${signature.reason}`, signatureMessage[signature.reason]);
     }
   }
   return undefined;
-}
-
-async function enqueue(
-  c: Context<AppEnv>,
-  options: CallbackRouteOptions,
-  sdkAppId: string,
-  body: string,
-  message: v.InferOutput<typeof GroupMessageSchema>,
-): Promise<void> {
-  const jobId = messageKey(messageIdentity(sdkAppId, message));
-  c.set('jobId', jobId);
-  try {
-    await options.producer.enqueue(
-      { sdkAppId, body, receivedAt: options.clock(), requestId: c.get('requestId') },
-      jobId,
-    );
-  } catch (error) {
-    throw new Rejection('queue_unavailable', 'queue unavailable; not stored', {}, { cause: error });
-  }
 }
 
 const signatureMessage = {

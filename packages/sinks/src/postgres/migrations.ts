@@ -35,6 +35,83 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX group_messages_msg_time ON group_messages (sdk_app_id, group_id, msg_time);
     `,
   },
+  {
+    version: 2,
+    name: 'recalls, c2c messages, group events',
+    sql: `
+      -- A recalled message keeps its row: when and by whom it was recalled, and the recall's body.
+      ALTER TABLE group_messages
+        ADD COLUMN recalled_at    timestamptz,
+        ADD COLUMN recalled_by    text,
+        ADD COLUMN recall_payload json;
+
+      -- Every recall, kept whether or not its message has arrived yet (queues are not ordered):
+      -- a message that lands later is marked from here.
+      CREATE TABLE group_recalls (
+        sdk_app_id  bigint      NOT NULL,
+        group_id    text        NOT NULL,
+        topic_id    text        NOT NULL DEFAULT '',
+        msg_seq     bigint      NOT NULL CHECK (msg_seq BETWEEN 0 AND 4294967295),
+        recalled_at timestamptz NOT NULL,
+        recalled_by text,
+        payload     json        NOT NULL,
+        received_at timestamptz NOT NULL,
+        stored_at   timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (sdk_app_id, group_id, topic_id, msg_seq)
+      );
+
+      CREATE TABLE c2c_messages (
+        id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        sdk_app_id     bigint      NOT NULL,
+        from_account   text        NOT NULL,
+        to_account     text        NOT NULL,
+        msg_key        text        NOT NULL,
+        msg_seq        bigint      NOT NULL CHECK (msg_seq BETWEEN 0 AND 4294967295),
+        msg_random     bigint      NOT NULL CHECK (msg_random BETWEEN 0 AND 4294967295),
+        msg_time       timestamptz NOT NULL,
+        msg_id         text,
+        -- 0: delivered; anything else: Tencent's error code for a send that failed; NULL: not said.
+        send_result    bigint,
+        event_time     timestamptz,
+        payload        json        NOT NULL,
+        received_at    timestamptz NOT NULL,
+        stored_at      timestamptz NOT NULL DEFAULT now(),
+        recalled_at    timestamptz,
+        recall_payload json,
+        CONSTRAINT c2c_messages_identity UNIQUE (sdk_app_id, from_account, to_account, msg_key)
+      );
+      CREATE INDEX c2c_messages_msg_time ON c2c_messages (sdk_app_id, from_account, to_account, msg_time);
+
+      CREATE TABLE c2c_recalls (
+        sdk_app_id   bigint      NOT NULL,
+        from_account text        NOT NULL,
+        to_account   text        NOT NULL,
+        msg_key      text        NOT NULL,
+        recalled_at  timestamptz NOT NULL,
+        payload      json        NOT NULL,
+        received_at  timestamptz NOT NULL,
+        stored_at    timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (sdk_app_id, from_account, to_account, msg_key)
+      );
+
+      -- Group lifecycle and membership. No event id exists: event_key is the catalog's canonical
+      -- key (command, group, time and content), so an exact redelivery is stored once.
+      CREATE TABLE group_events (
+        id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        sdk_app_id       bigint      NOT NULL,
+        event_key        text        NOT NULL UNIQUE,
+        command          text        NOT NULL,
+        group_id         text        NOT NULL,
+        group_type       text,
+        operator_account text,
+        event_time       timestamptz,
+        payload          json        NOT NULL,
+        received_at      timestamptz NOT NULL,
+        stored_at        timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX group_events_group ON group_events (sdk_app_id, group_id, event_time);
+    `,
+  },
 ];
 
 // Any constant works; it only has to be the same in every process that migrates this database.

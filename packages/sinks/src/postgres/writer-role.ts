@@ -1,11 +1,16 @@
 import type { Pool } from 'pg';
 
 /**
- * What the archive writer (the workers' role) may do, table by table: read and add rows, nothing
- * else. No DELETE, TRUNCATE, DDL or ownership: a compromised worker cannot destroy the archive.
+ * What the archive writer (the workers' role) may do, table by table: read and add rows, and mark
+ * a message recalled, nothing else. No DELETE, TRUNCATE, DDL or ownership, and no UPDATE of what
+ * a message said: a compromised worker cannot destroy or rewrite the archive.
  */
-export const WRITER_GRANTS: Readonly<Record<string, readonly ('SELECT' | 'INSERT' | 'UPDATE')[]>> = {
-  group_messages: ['SELECT', 'INSERT'],
+export const WRITER_GRANTS: Readonly<Record<string, readonly string[]>> = {
+  group_messages: ['SELECT', 'INSERT', 'UPDATE (recalled_at, recalled_by, recall_payload)'],
+  group_recalls: ['SELECT', 'INSERT'],
+  c2c_messages: ['SELECT', 'INSERT', 'UPDATE (recalled_at, recall_payload)'],
+  c2c_recalls: ['SELECT', 'INSERT'],
+  group_events: ['SELECT', 'INSERT'],
   imsync_migrations: ['SELECT'],
 };
 
