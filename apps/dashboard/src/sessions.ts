@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { withDeadline } from '@imsync/async';
 import type { Redis } from 'ioredis';
 
 export const SESSION_SECONDS = 12 * 3600;
@@ -51,19 +52,7 @@ export function createSessionStore(redis: Redis, keyPrefix: string, now: () => n
   };
 }
 
-async function answered<T>(operation: Promise<T>): Promise<T> {
+function answered<T>(operation: Promise<T>): Promise<T> {
   // Answered late, nobody waits for it: a session written then has an id nobody was given.
-  operation.catch(() => {});
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`redis did not answer within ${SESSION_REDIS_WAIT_MS} ms`)),
-      SESSION_REDIS_WAIT_MS,
-    );
-  });
-  try {
-    return await Promise.race([operation, late]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return withDeadline(operation, SESSION_REDIS_WAIT_MS, `redis did not answer within ${SESSION_REDIS_WAIT_MS} ms`);
 }

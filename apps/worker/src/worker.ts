@@ -1,3 +1,4 @@
+import { delay } from '@imsync/async';
 import { JOB_KINDS, type JobKind } from '@imsync/protocol';
 import { type CallbackJobData, cappedExponentialBackoff, INGEST_QUEUE, type JobName } from '@imsync/queue';
 import type { Logger } from '@imsync/runtime';
@@ -109,7 +110,7 @@ export function createIngestWorker(options: IngestWorkerOptions): IngestWorkerHa
     async close() {
       const closed = worker.close();
       closed.catch((error: unknown) => logger.warn({ err: error }, 'worker close failed'));
-      const drained = inFlight.idle().then(() => new Promise((resolve) => setTimeout(resolve, graceMs).unref()));
+      const drained = inFlight.idle().then(() => delay(graceMs));
       await Promise.race([closed, drained]);
     },
   };

@@ -1,3 +1,4 @@
+import { withDeadline } from '@imsync/async';
 import type { Queue } from 'bullmq';
 import { Gauge, type Registry } from 'prom-client';
 
@@ -63,13 +64,9 @@ export function registerQueueMetrics(registry: Registry, prefix: string, queues:
  * must still return (the gauges keep their last values) instead of hanging until it is back.
  */
 async function answered<T>(promise: Promise<T>): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), 1000);
-  });
   try {
-    return await Promise.race([promise.catch(() => undefined), late]);
-  } finally {
-    clearTimeout(timer);
+    return await withDeadline(promise, 1000, 'redis did not answer within 1000 ms');
+  } catch {
+    return undefined;
   }
 }

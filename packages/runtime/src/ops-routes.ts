@@ -1,3 +1,4 @@
+import { DeadlineError, withDeadline } from '@imsync/async';
 import type { Env, Hono } from 'hono';
 import type { Registry } from 'prom-client';
 
@@ -50,15 +51,10 @@ async function runCheck(check: ReadinessCheck | undefined, timeoutMs: number): P
   if (!check) {
     return 'not run';
   }
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs);
-  });
   try {
-    return await Promise.race([check().then(() => 'ok'), timeout]);
+    await withDeadline(check(), timeoutMs, `no answer within ${timeoutMs} ms`);
+    return 'ok';
   } catch (error) {
-    return `error: ${(error as Error).message}`;
-  } finally {
-    clearTimeout(timer);
+    return error instanceof DeadlineError ? error.message : `error: ${(error as Error).message}`;
   }
 }

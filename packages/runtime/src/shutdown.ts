@@ -1,3 +1,4 @@
+import { withDeadline } from '@imsync/async';
 import type { Logger } from 'pino';
 
 export interface ShutdownStep {
@@ -44,11 +45,10 @@ export function createShutdown(options: ShutdownOptions): Shutdown {
       }
       clearTimeout(timer);
       // Logs are written asynchronously: exiting before they are flushed would lose the last lines.
-      // A closed stdout (the reader went away) never completes a flush, so it gets a second at most.
-      await new Promise<void>((resolve) => {
-        setTimeout(resolve, 1000).unref();
-        logger.flush(() => resolve());
-      });
+      // A closed stdout (the reader went away) never completes a flush, so it gets a second at most,
+      // and the process exits either way.
+      const flushed = new Promise<void>((resolve) => logger.flush(() => resolve()));
+      await withDeadline(flushed, 1000, 'log flush took over 1000 ms').catch(() => {});
       options.exit(failed ? 1 : exitCode);
     })();
     return running;
