@@ -14,7 +14,7 @@ import { Queue } from 'bullmq';
 import { createDashboardApp } from './app.js';
 import { createAuth } from './auth.js';
 import { loadDashboardConfig } from './config.js';
-import { createDashboardServer } from './http-server.js';
+import { createDashboardServer } from './dashboard-server.js';
 import { loadOrCreatePassword } from './password-file.js';
 
 // Process start: parse config, build the dependencies, listen, and wire shutdown. No logic here.

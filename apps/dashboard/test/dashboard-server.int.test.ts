@@ -3,7 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { closeHttpServer, listen } from '@imsync/runtime';
 import { Hono } from 'hono';
 import { expect, onTestFinished, test } from 'vitest';
-import { createDashboardServer, type DashboardServerOptions } from '../src/http-server.js';
+import { createDashboardServer, type DashboardServerOptions } from '../src/dashboard-server.js';
 
 // A client that opens a connection and sends its request slowly (or never finishes it) must not
 // hold a socket of the dashboard for long: the server closes it once its timeout passed.
