@@ -1,4 +1,5 @@
 import { appRoutes } from '@bull-board/api/dist/routes.js';
+import { errorResponse } from '@imsync/runtime';
 import type { Context, Hono } from 'hono';
 
 type Params = Record<string, string>;
@@ -25,7 +26,8 @@ export const ALLOWED_ACTIONS: Readonly<Record<string, (params: Params) => boolea
 };
 
 export const REFUSED = {
-  error:
+  code: 'destructive_action',
+  message:
     'this action could delete or forge queued messages, so the dashboard refuses it: allowed are retry, promote, ' +
     'pause, resume and cleaning completed or failed jobs (DASHBOARD_ALLOW_DESTRUCTIVE=true allows the rest)',
 };
@@ -62,5 +64,5 @@ export function refuseDestructiveActions(app: Hono, basePath: string): void {
 }
 
 function refuse(c: Context) {
-  return c.json(REFUSED, 403);
+  return errorResponse(c, 403, REFUSED.code, REFUSED.message);
 }

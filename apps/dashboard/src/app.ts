@@ -2,9 +2,11 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { HonoAdapter } from '@bull-board/hono';
 import { serveStatic } from '@hono/node-server/serve-static';
-import { type Logger, registerOpsRoutes } from '@imsync/runtime';
+import { errorResponse, type Logger, registerErrorEnvelope, registerOpsRoutes } from '@imsync/runtime';
 import type { Queue } from 'bullmq';
 import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { requestId } from 'hono/request-id';
 import { timeout } from 'hono/timeout';
 import type { Registry } from 'prom-client';
 import { refuseDestructiveActions } from './action-policy.js';
@@ -37,12 +39,15 @@ export function createDashboardApp(deps: DashboardDeps): Hono {
   const { auth, logger } = deps;
   const app = new Hono();
 
+  app.use(requestId());
+  registerErrorEnvelope(app, logger);
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
     if (!c.req.path.startsWith(`${BOARD_PATH}/static`)) {
       logger.info(
         {
+          requestId: c.get('requestId'),
           method: c.req.method,
           path: c.req.path,
           status: c.res.status,
@@ -57,11 +62,16 @@ export function createDashboardApp(deps: DashboardDeps): Hono {
     // Without a login, only a browser on this machine may talk to us: a page elsewhere could
     // otherwise point its own host name at 127.0.0.1 (DNS rebinding) and read the queues.
     app.use(async (c, next) =>
-      LOOPBACK_HOST.test(c.req.header('host') ?? '') ? next() : c.json({ error: 'local-only dashboard' }, 421),
+      LOOPBACK_HOST.test(c.req.header('host') ?? '')
+        ? next()
+        : errorResponse(c, 421, 'local_only', 'this dashboard answers requests for localhost, 127.0.0.1 or [::1] only'),
     );
   }
   // bull-board's calls wait on Redis; while Redis is away, answer instead of hanging.
-  app.use(`${BOARD_PATH}/api/*`, timeout(5000));
+  app.use(
+    `${BOARD_PATH}/api/*`,
+    timeout(5000, new HTTPException(504, { message: 'the queues did not answer within 5 s: is Redis down?' })),
+  );
 
   registerOpsRoutes(app, { registry: deps.registry, isAccepting: deps.isAccepting, checks: { redis: deps.ping } });
   app.get('/', (c) => c.redirect(BOARD_PATH));
@@ -80,7 +90,7 @@ export function createDashboardApp(deps: DashboardDeps): Hono {
         return next();
       }
       return c.req.path.startsWith(`${BOARD_PATH}/api/`)
-        ? c.json({ error: 'sign in first' }, 401)
+        ? errorResponse(c, 401, 'sign_in_required', 'sign in first')
         : c.redirect(`/login?next=${encodeURIComponent(c.req.path)}`);
     });
   }
@@ -88,7 +98,7 @@ export function createDashboardApp(deps: DashboardDeps): Hono {
   if (deps.readOnly) {
     // bull-board hides the buttons in read-only mode; this makes sure its API refuses them too.
     app.use(`${BOARD_PATH}/api/*`, async (c, next) =>
-      c.req.method === 'GET' ? next() : c.json({ error: 'the dashboard is read-only' }, 403),
+      c.req.method === 'GET' ? next() : errorResponse(c, 403, 'read_only', 'the dashboard is read-only'),
     );
   } else if (!deps.allowDestructive) {
     // bull-board has no option to hide single buttons: they stay, and answer with this refusal.

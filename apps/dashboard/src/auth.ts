@@ -1,4 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { errorResponse } from '@imsync/runtime';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie';
 import type { Redis } from 'ioredis';
@@ -110,7 +111,7 @@ export function sameOriginOnly(): MiddlewareHandler {
     const sameSite = site === undefined || site === 'same-origin' || site === 'none';
     const sameOrigin = origin === undefined || (host !== undefined && originHost(origin) === host);
     if (!sameSite || !sameOrigin) {
-      return c.json({ error: 'cross-site request refused' }, 403);
+      return errorResponse(c, 403, 'cross_site', 'cross-site request refused');
     }
     return next();
   };

@@ -3,6 +3,7 @@ import {
   addJobs,
   CREDENTIALS,
   call,
+  errorBody,
   HOST,
   ORIGIN,
   postLogin,
@@ -40,7 +41,7 @@ test('a cross-site action with a valid session is refused and the queue is not p
   for (const [name, headers] of Object.entries(CROSS_SITE)) {
     const res = await pause(dashboard, cookie, headers);
     expect(res.status, name).toBe(403);
-    expect(await res.json(), name).toEqual({ error: 'cross-site request refused' });
+    expect(await res.json(), name).toEqual(errorBody(403, 'cross_site', 'cross-site request refused'));
     expect(await dashboard.queue.isPaused(), name).toBe(false);
   }
 });

@@ -47,7 +47,8 @@ describe('local-only board', () => {
     await addJobs(dashboard, 1);
     const rebound = { host: 'evil.example:3000', origin: 'http://evil.example:3000', 'sec-fetch-site': 'same-origin' };
     const read = await dashboard.app.request('http://evil.example:3000/queues/api/queues', { headers: rebound });
-    expect(read.status).toBeGreaterThanOrEqual(400);
+    expect(read.status).toBe(421);
+    expect(await read.json()).toMatchObject({ code: 'local_only' });
   });
 
   test('requests for the loopback names are served', async ({ dashboard }) => {

@@ -5,6 +5,7 @@ import {
   addJobs,
   CREDENTIALS,
   call,
+  errorBody,
   expectSignedOut,
   HOST,
   listGroupMessages,
@@ -42,7 +43,7 @@ test('without a session the board sends to the login page, its API answers 401 a
   const api = await call(dashboard, '/queues/api/queues');
   expect(api.status).toBe(401);
   expect(api.headers.get('content-type')).toMatch(/^application\/json/);
-  expect(await api.json()).toEqual({ error: 'sign in first' });
+  expect(await api.json()).toEqual(errorBody(401, 'sign_in_required', 'sign in first'));
 
   // Same-origin headers do not stand in for a session.
   const pause = await action(dashboard, '/queues/group-messages/pause', undefined);

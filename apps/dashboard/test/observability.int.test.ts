@@ -6,6 +6,7 @@ import {
   addJobs,
   CREDENTIALS,
   call,
+  errorBody,
   metricValue,
   openDashboard,
   postLogin,
@@ -123,7 +124,17 @@ test('the oldest waiting age grows while a job waits, and is 0 once none waits',
   expect(await age()).toBe(0);
 });
 
-test('every request leaves one log line with method, path, status and duration', async ({ dashboard }) => {
+test('an error answer names the request id of its X-Request-Id header and of its log line', async ({ dashboard }) => {
+  const res = await call(dashboard, '/no-such-page');
+  expect(res.status).toBe(404);
+  const body = (await res.json()) as { requestId: string };
+  expect(body).toEqual(errorBody(404, 'not_found', 'no such route: GET /no-such-page'));
+  expect(body.requestId).toBe(res.headers.get('x-request-id'));
+  const line = dashboard.logLines.find((each) => each.msg === 'request' && each.path === '/no-such-page');
+  expect(line?.requestId).toBe(body.requestId);
+});
+
+test('every request leaves one log line with request id, method, path, status and duration', async ({ dashboard }) => {
   const cookie = await signIn(dashboard);
   const requests: [method: string, path: string, status: number][] = [['POST', '/login', 303]];
 
@@ -145,7 +156,7 @@ test('every request leaves one log line with method, path, status and duration',
   expect(lines.map((line) => [line.method, line.path, line.status])).toEqual(requests);
   expect(requests.map(([, , status]) => status)).toEqual([303, 200, 302, 200, 401, 403, 200, 404, 303]);
   for (const line of lines) {
-    expect(line).toMatchObject({ level: 'info', durationMs: expect.any(Number) });
+    expect(line).toMatchObject({ level: 'info', requestId: expect.any(String), durationMs: expect.any(Number) });
     expect(line.durationMs).toBeGreaterThanOrEqual(0);
   }
   // A wrong password costs half a second, and the line says so.

@@ -52,7 +52,7 @@ describe('read-only board', () => {
   test.for(ACTION_ROUTES.map(({ method, route }) => [method, route] as const))(
     '%s %s is refused and Redis is unchanged',
     ([method, route], { dashboard }) =>
-      expectRefusedAndUnchanged(dashboard, method, route, { error: 'the dashboard is read-only' }),
+      expectRefusedAndUnchanged(dashboard, method, route, { code: 'read_only', message: 'the dashboard is read-only' }),
   );
 
   test('methods bull-board does not serve are refused the same way', async ({ dashboard }) => {

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { ALL_QUEUES, type CallbackJobData, createRedis, INGEST_QUEUE, registerQueueMetrics } from '@imsync/queue';
 import { createRegistry, METRIC_PREFIX } from '@imsync/runtime';
 import { createCaptureLogger } from '@imsync/testing';
@@ -373,22 +374,27 @@ export function callRoute(dashboard: TestDashboard, cookie: string, method: stri
   });
 }
 
+/** The error envelope (@imsync/runtime's errorResponse) of an answer with this status, code and message. */
+export function errorBody(status: number, code: string, message: string) {
+  return { error: STATUS_CODES[status], code, message, requestId: expect.any(String) };
+}
+
 /**
  * Calls `method route` (see callRoute) on a queue filled with a job in every state, and checks it
- * is refused with 403 and `error`, and that Redis holds what it held before.
+ * is refused with 403 and `refusal`'s code and message, and that Redis holds what it held before.
  */
 export async function expectRefusedAndUnchanged(
   dashboard: TestDashboard,
   method: string,
   route: string,
-  error: object,
+  refusal: { code: string; message: string },
 ) {
   const { failed } = await fill(dashboard);
   const cookie = await signIn(dashboard);
   const before = await snapshot(dashboard.queue);
   const res = await callRoute(dashboard, cookie, method, route, failed);
   expect(res.status).toBe(403);
-  expect(await res.json()).toEqual(error);
+  expect(await res.json()).toEqual(errorBody(403, refusal.code, refusal.message));
   expect(await snapshot(dashboard.queue)).toEqual(before);
 }
 
@@ -396,7 +402,7 @@ export async function expectRefusedAndUnchanged(
 export async function expectSignedOut(dashboard: TestDashboard, cookie: string) {
   const api = await call(dashboard, '/queues/api/queues', { cookie });
   expect(api.status).toBe(401);
-  expect(await api.json()).toEqual({ error: 'sign in first' });
+  expect(await api.json()).toEqual(errorBody(401, 'sign_in_required', 'sign in first'));
   const page = await call(dashboard, '/queues', { cookie });
   expect(page.status).toBe(302);
   expect(page.headers.get('location')).toBe('/login?next=%2Fqueues');

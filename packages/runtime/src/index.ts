@@ -11,6 +11,7 @@ export {
   urlVar,
 } from './config.js';
 export { DEMO_VALUES } from './demo.js';
+export { type ErrorEnvelope, errorResponse, registerErrorEnvelope } from './error-envelope.js';
 export {
   closeHttpServer,
   createHttpServer,
