@@ -81,7 +81,7 @@ test('an operator signs in, opens a failed job, retries it and sees it complete'
     await page.goto(`http://127.0.0.1:${port}/queues/queue/${INGEST_QUEUE}?status=failed`);
     await page.locator(`a[href*="/${INGEST_QUEUE}/${failedId}"]`).first().click();
     // The error says why; the data tab shows the message as the receiver took it.
-    await page.getByText('PostgreSQL refused the message').first().waitFor();
+    await page.getByText('PostgreSQL refused the event').first().waitFor();
     await mkdir(SCREENSHOTS, { recursive: true });
     await page.screenshot({ path: join(SCREENSHOTS, 'dashboard-failed-job.png') });
     await page.getByText('Data', { exact: true }).click();

@@ -44,10 +44,9 @@ test('receiver and worker expose the documented metrics with the right counts', 
     expect((await post(signed(stack.receiverUrl), body(4, 'poison'))).status).toBe(200);
     const forged = signedCallbackUrl(stack.receiverUrl, { sdkAppId: SDK_APP_ID, token: 'not-the-token' });
     expect((await post(forged, body(5))).status).toBe(401);
-    const other = signed(stack.receiverUrl).replace('Group.CallbackAfterSendMsg', 'Group.CallbackAfterNewMemberJoin');
-    expect((await post(other, JSON.stringify({ CallbackCommand: 'Group.CallbackAfterNewMemberJoin' }))).status).toBe(
-      200,
-    );
+    // A command outside the catalog: acknowledged and counted, never queued.
+    const other = signed(stack.receiverUrl).replace('Group.CallbackAfterSendMsg', 'State.StateChange');
+    expect((await post(other, JSON.stringify({ CallbackCommand: 'State.StateChange' }))).status).toBe(200);
     // The same message again under another job id: the worker finds it already stored.
     await queue.add(
       'group-message',
@@ -66,19 +65,30 @@ test('receiver and worker expose the documented metrics with the right counts', 
     await waitFor(async () => (await queue.getCompletedCount()) === 5, { what: 'the retried job completed' });
 
     const receiver = await scrape(`${stack.receiverOpsUrl}/metrics`);
-    expect(receiver.get('imsync_callbacks_received_total{outcome="accepted",reason=""}')).toBe(5);
-    expect(receiver.get('imsync_callbacks_received_total{outcome="rejected",reason="signature_mismatch"}')).toBe(1);
-    expect(receiver.get('imsync_callbacks_received_total{outcome="other_command",reason=""}')).toBe(1);
+    const GROUP_MESSAGES = 'app="1600012345",command="Group.CallbackAfterSendMsg"';
+    expect(receiver.get(`imsync_callbacks_received_total{outcome="accepted",reason="",${GROUP_MESSAGES}}`)).toBe(5);
+    expect(
+      receiver.get(
+        'imsync_callbacks_received_total{outcome="rejected",reason="signature_mismatch",app="1600012345",command=""}',
+      ),
+    ).toBe(1);
+    expect(
+      receiver.get(
+        'imsync_callbacks_received_total{outcome="other_command",reason="",app="1600012345",command="other"}',
+      ),
+    ).toBe(1);
     expect(receiver.get('imsync_callback_ack_duration_seconds_count{outcome="accepted"}')).toBe(5);
     expect(receiver.get('process_cpu_seconds_total')).toBeGreaterThan(0);
 
     const workerMetrics = await scrape(`http://127.0.0.1:${workerPort}/metrics`);
-    expect(workerMetrics.get('imsync_jobs_processed_total{outcome="stored"}')).toBe(4);
-    expect(workerMetrics.get('imsync_jobs_processed_total{outcome="duplicate"}')).toBe(1);
-    expect(workerMetrics.get('imsync_jobs_processed_total{outcome="failed"}')).toBe(1);
-    expect(workerMetrics.get('imsync_jobs_processed_total{outcome="retried"}')).toBeGreaterThanOrEqual(1);
+    expect(workerMetrics.get('imsync_jobs_processed_total{outcome="stored",kind="group-message"}')).toBe(4);
+    expect(workerMetrics.get('imsync_jobs_processed_total{outcome="duplicate",kind="group-message"}')).toBe(1);
+    expect(workerMetrics.get('imsync_jobs_processed_total{outcome="failed",kind="group-message"}')).toBe(1);
+    expect(
+      workerMetrics.get('imsync_jobs_processed_total{outcome="retried",kind="group-message"}'),
+    ).toBeGreaterThanOrEqual(1);
     expect(workerMetrics.get('imsync_sink_errors_total{sink="postgres"}')).toBeGreaterThanOrEqual(1);
-    expect(workerMetrics.get('imsync_job_duration_seconds_count{outcome="stored"}')).toBe(4);
+    expect(workerMetrics.get('imsync_job_duration_seconds_count{outcome="stored",kind="group-message"}')).toBe(4);
     expect(workerMetrics.get('imsync_queue_jobs{queue="group-messages",state="completed"}')).toBe(5);
     expect(workerMetrics.get('imsync_queue_jobs{queue="group-messages",state="failed"}')).toBe(1);
     expect(workerMetrics.get('imsync_queue_oldest_waiting_age_seconds{queue="group-messages"}')).toBe(0);

@@ -49,13 +49,16 @@ export function registerCallbackRoute(app: Hono<AppEnv>, options: CallbackRouteO
   );
   app.all(options.path, async (c) => {
     const query = c.req.query();
+    if (query.SdkAppid !== undefined && options.apps.has(query.SdkAppid)) {
+      // A served app (never a stranger's value) labels even its signature failures.
+      c.set('app', query.SdkAppid);
+    }
     const refusal = checkRequestLine(c.req.method, query, options);
     if (refusal) {
       refuseUnreadBody(c, unread);
       throw refusal;
     }
     const sdkAppId = query.SdkAppid as string;
-    c.set('app', sdkAppId);
     const body = await readBody(c, options.bodyLimitBytes);
     if (!body.ok) {
       throw body.reason === 'too_large'
