@@ -1,12 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Workspace packages resolve to their TypeScript sources through this export condition
-// (the rest are Vite's defaults for server code).
-const conditions = ['@imsync/source', 'module', 'node', 'development|production'];
-
 export default defineConfig({
-  resolve: { conditions },
-  ssr: { resolve: { conditions } },
   test: {
     projects: [
       {

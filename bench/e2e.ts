@@ -106,7 +106,6 @@ export async function benchEndToEnd(options: EndToEndOptions): Promise<EndToEndR
       [
         '--import',
         'tsx',
-        '--conditions=@imsync/source',
         'apps/cli/src/main.ts',
         'send',
         '--url',

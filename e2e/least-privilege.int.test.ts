@@ -27,7 +27,7 @@ function startAclRedis() {
 
 /** `pnpm migrate` as compose's migrate service runs it, as the owner; resolves with its output. */
 async function runMigrate(env: Record<string, string>): Promise<{ code: unknown; output: string }> {
-  const run = spawnCaptured(process.execPath, ['--import', 'tsx', '--conditions=@imsync/source', 'src/migrate.ts'], {
+  const run = spawnCaptured(process.execPath, ['--import', 'tsx', 'src/migrate.ts'], {
     cwd: join(repoRoot, 'apps/worker'),
     env,
   });
@@ -152,20 +152,16 @@ describe('least privilege', () => {
     await owner.connect();
     try {
       await owner.query(`CREATE ROLE ${role} LOGIN`);
-      const worker = spawnCaptured(
-        process.execPath,
-        ['--import', 'tsx', '--conditions=@imsync/source', 'src/main.ts'],
-        {
-          cwd: join(repoRoot, 'apps/worker'),
-          env: {
-            REDIS_URL: 'redis://127.0.0.1:1',
-            DATABASE_URL: asRole(databaseUrl, role),
-            TIM_SDK_APP_ID: '1600012345',
-            METRICS_PORT: '0',
-            LOG_LEVEL: 'silent',
-          },
+      const worker = spawnCaptured(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+        cwd: join(repoRoot, 'apps/worker'),
+        env: {
+          REDIS_URL: 'redis://127.0.0.1:1',
+          DATABASE_URL: asRole(databaseUrl, role),
+          TIM_SDK_APP_ID: '1600012345',
+          METRICS_PORT: '0',
+          LOG_LEVEL: 'silent',
         },
-      );
+      });
       expect(await worker.closed()).toBe(1);
       expect(worker.output().trim().split('\n')).toEqual([
         expect.stringMatching(/^imsync-worker: DATABASE_URL: the archive schema is older .* run `pnpm migrate`/),

@@ -11,7 +11,7 @@ import { expect, test } from 'vitest';
 // PATH, a receiver and two workers; the sent messages land; Ctrl-C leaves nothing running.
 
 const root = fileURLToPath(new URL('../', import.meta.url));
-const cli = ['--import', 'tsx', '--conditions=@imsync/source', 'apps/cli/src/main.ts'];
+const cli = ['--import', 'tsx', 'apps/cli/src/main.ts'];
 
 test('the local stack comes up, takes simulated callbacks into PostgreSQL, and stops cleanly on Ctrl-C', async ({
   onTestFinished,

@@ -30,7 +30,6 @@ for (const dir of apps) {
     target: 'node20',
     format: 'esm',
     sourcemap: true,
-    conditions: ['@imsync/source'],
     plugins: [thirdPartyExternal],
     logLevel: 'warning',
   });

@@ -34,7 +34,6 @@ export async function buildForBench(): Promise<Built> {
     target: 'node20',
     format: 'esm',
     plugins: [thirdPartyExternal],
-    conditions: ['@imsync/source'],
     logLevel: 'warning',
   });
   return { receiver: await deploy('receiver'), worker: await deploy('worker'), scripts };

@@ -19,7 +19,7 @@ import { SDK_APP_ID, TOKEN, withTimeout } from './support.js';
 
 /** Runs the receiver until it exits by itself, and returns its exit code and output. */
 async function runUntilExit(env: Record<string, string>): Promise<{ code: unknown; stderr: string; stdout: string }> {
-  const child = spawnOwned(process.execPath, ['--import', 'tsx', '--conditions=@imsync/source', 'src/server.ts'], {
+  const child = spawnOwned(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: `${repoRoot}apps/receiver`,
     env: { PATH: process.env.PATH ?? '', ...env },
   });

@@ -28,7 +28,7 @@ export function appCommand(app: AppName, deployedAt?: string, nodeArgs: readonly
     ? { command: process.execPath, args: [...nodeArgs, '--enable-source-maps', entry.built], cwd: deployedAt }
     : {
         command: process.execPath,
-        args: [...nodeArgs, '--import', 'tsx', '--conditions=@imsync/source', entry.main],
+        args: [...nodeArgs, '--import', 'tsx', entry.main],
         cwd: `${repoRoot}${entry.dir}`,
       };
 }
