@@ -1,7 +1,18 @@
-import { loadFixture, loadFixtures } from '@imsync/fixtures';
-import { messageKey } from '@imsync/protocol';
+import { loadCallbackFixtures, loadFixture, loadFixtures } from '@imsync/fixtures';
+import { CALLBACK_CATALOG, messageKey } from '@imsync/protocol';
 import { describe, expect } from 'vitest';
-import { allJobs, callbackUrl, jobCount, messageBody, OK_REPLY, openReceiver, SDK_APP_ID, test } from './support.js';
+import {
+  allJobs,
+  callbackCount,
+  callbackUrl,
+  jobCount,
+  messageBody,
+  OK_REPLY,
+  openReceiver,
+  SDK_APP_ID,
+  TOKEN,
+  test,
+} from './support.js';
 
 // What Tencent sees on success (a 200 with the exact OK reply) and what the workers get (the body
 // text unchanged, keyed by the message identity so redeliveries collapse into one job).
@@ -109,4 +120,57 @@ test('identity fields at the edges of their range are accepted', async ({ receiv
   const body = messageBody({ MsgSeq: 0, Random: 4_294_967_295 });
   await expectOk(await receiver.app.request(callbackUrl(), { method: 'POST', body }));
   expect((await allJobs(receiver.queue)).map((job) => job.data.body)).toEqual([body]);
+});
+
+test('every catalog command is queued as its own kind of job, keyed by its catalog key', async ({ receiver }) => {
+  for (const fixture of loadCallbackFixtures()) {
+    const res = await receiver.app.request(callbackUrl({ command: fixture.command }), {
+      method: 'POST',
+      body: fixture.text,
+    });
+    expect(res.status, fixture.name).toBe(200);
+  }
+  const jobs = await allJobs(receiver.queue);
+  expect(jobs).toHaveLength(loadCallbackFixtures().length);
+  for (const job of jobs) {
+    const definition = CALLBACK_CATALOG[job.data.command ?? ''];
+    expect(job.name).toBe(definition?.job);
+    expect(job.id).toMatch(/^(gm|gr|cm|cw|ge)-/);
+  }
+});
+
+test('TIM_COMMANDS stores only the commands it lists; the others are acknowledged and not queued', async ({
+  redis,
+}) => {
+  const receiver = await openReceiver(redis.url, { TIM_COMMANDS: new Set(['Group.CallbackAfterSendMsg']) });
+  const recall = loadCallbackFixtures('Group.CallbackAfterRecallMsg')[0];
+  const res = await receiver.app.request(callbackUrl({ command: recall?.command }), {
+    method: 'POST',
+    body: recall?.text,
+  });
+  expect({ status: res.status, text: await res.text() }).toEqual({ status: 200, text: OK_REPLY });
+  await expectOk(await receiver.app.request(callbackUrl(), { method: 'POST', body: loadFixture('text-public').text }));
+  expect((await allJobs(receiver.queue)).map((job) => job.name)).toEqual(['group-message']);
+  expect(await callbackCount(receiver.registry, 'other_command')).toBe(1);
+});
+
+test('several apps: each is signed with its own tokens (two while rotating); a stranger app is refused', async ({
+  redis,
+}) => {
+  const receiver = await openReceiver(redis.url, {
+    apps: new Map([
+      [SDK_APP_ID, [TOKEN, 'rotated-in-token']],
+      ['1400000001', ['second-app-token']],
+    ]),
+  });
+  const post = (sdkAppId: string, token: string) =>
+    receiver.app.request(callbackUrl({ sdkAppId, token }), { method: 'POST', body: loadFixture('text-public').text });
+  expect((await post(SDK_APP_ID, TOKEN)).status).toBe(200);
+  expect((await post(SDK_APP_ID, 'rotated-in-token')).status).toBe(200);
+  expect((await post('1400000001', 'second-app-token')).status).toBe(200);
+  expect((await post('1400000001', TOKEN)).status).toBe(401);
+  expect((await post(SDK_APP_ID, 'second-app-token')).status).toBe(401);
+  expect((await post('1400000002', TOKEN)).status).toBe(403);
+  // The same message of two apps is two messages.
+  expect((await allJobs(receiver.queue)).map((job) => job.data.sdkAppId).sort()).toEqual(['1400000001', SDK_APP_ID]);
 });

@@ -1,9 +1,10 @@
-import { type Fixture, loadFixtures } from '@imsync/fixtures';
+import { type Fixture, loadCallbackFixtures, loadFixtures } from '@imsync/fixtures';
 import {
   CALLBACK_CATALOG,
   CallbackEnvelopeSchema,
   computeSign,
   GROUP_AFTER_SEND_MSG,
+  JOB_KINDS,
   SUPPORTED_COMMANDS,
 } from '@imsync/protocol';
 import fc from 'fast-check';
@@ -32,6 +33,8 @@ const MAX_DEPTH = 32;
 const REPLY_TIMEOUT_MS = 5000;
 const WINDOW_SECONDS = 60;
 const FIXTURES = loadFixtures();
+/** Every stored command's fixtures, for the mutation property: each is posted under its own command. */
+const CALLBACK_FIXTURES = loadCallbackFixtures();
 const SEED = process.env.FC_SEED === undefined ? undefined : Number(process.env.FC_SEED);
 
 const test = receiverTest.extend('receiverOptions', {
@@ -620,7 +623,7 @@ function mutateBytes(bytes: Uint8Array, mutation: ByteMutation): Uint8Array {
 
 const mutationPlanArb = fc
   .record({
-    fixture: fc.constantFrom(...FIXTURES),
+    fixture: fc.constantFrom(...CALLBACK_FIXTURES),
     tree: fc.array(treeMutationArb, { maxLength: 3 }),
     duplicate: fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: duplicateArb }),
     truncateAt: fc.oneof({ weight: 6, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.nat() }),
@@ -938,7 +941,8 @@ test('mutated fixtures: deleted, retyped, polluted, nested, huge, unicode, dupli
   await fc.assert(
     fc.asyncProperty(mutationPlanArb, async (plan) => {
       const bytes = mutatedBody(plan);
-      await exchange(receiver, ledger, post(bytes), expectedForBody(bytes, GROUP_AFTER_SEND_MSG));
+      const url = callbackUrl({ command: plan.fixture.command });
+      await exchange(receiver, ledger, post(bytes, url), expectedForBody(bytes, plan.fixture.command));
     }),
     runs(2500),
   );
@@ -946,6 +950,9 @@ test('mutated fixtures: deleted, retyped, polluted, nested, huge, unicode, dupli
   // Not vacuous: some mutants pass every check and land in Redis, others are refused.
   expect(ledger.count('accepted')).toBeGreaterThan(20);
   expect(ledger.accepted.size).toBeGreaterThan(5);
+  // Mutants of every command were accepted, each queued as its own kind of job.
+  const kinds = new Set((await allJobs(receiver.queue)).map((job) => job.name));
+  expect([...kinds].sort()).toEqual([...JOB_KINDS].sort());
   expect(ledger.rejectedCount).toBeGreaterThan(20);
   expect(ledger.count('schema')).toBeGreaterThan(0);
   expect(ledger.count('invalid_json')).toBeGreaterThan(0);
