@@ -72,3 +72,8 @@ test('redactUrl leaves what is not a URL with credentials alone', () => {
   expect(redactUrl('not a url: a@b')).toBe('not a url: a@b');
   expect(redactUrl('postgres://u:p@ss@h/db')).toBe('postgres://u:***@h/db');
 });
+
+test('an empty variable counts as unset: its default applies, or it is reported as missing', () => {
+  expect(parseConfig(Schema, { REDIS_URL: 'redis://h:1', PORT: '' }).PORT).toBe(8080);
+  expect(() => parseConfig(Schema, { REDIS_URL: '' })).toThrow(/REDIS_URL: is required but not set/);
+});

@@ -15,7 +15,9 @@ export function parseConfig<TSchema extends v.GenericSchema<Env, unknown>>(
   schema: TSchema,
   env: Env,
 ): v.InferOutput<TSchema> {
-  const result = v.safeParse(schema, env);
+  // An empty variable counts as unset: compose passes `${VAR:-}` as "" when VAR is not set.
+  const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const result = v.safeParse(schema, set);
   if (result.success) {
     return result.output;
   }
