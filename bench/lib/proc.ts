@@ -41,7 +41,7 @@ export function cpuSeconds(pid: number, withChildren = false): number {
   return total;
 }
 
-export function rssBytes(pid: number): number {
+function rssBytes(pid: number): number {
   return stat(pid)?.rssBytes ?? 0;
 }
 

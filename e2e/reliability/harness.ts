@@ -1,3 +1,4 @@
+import { withDeadline } from '@imsync/async';
 import { INGEST_QUEUE } from '@imsync/queue';
 import { checkStored, type GeneratedMessage, type LoadSummary, runLoad, type SentMessage } from '@imsync/simulator';
 import {
@@ -149,7 +150,7 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
     afterSends: (target) =>
       sends >= target
         ? Promise.resolve()
-        : withDeadline(
+        : waitLimited(
             new Promise((resolve) => sendWaiters.push({ sends: target, resolve })),
             `${target} sends (made ${sends})`,
           ),
@@ -207,8 +208,8 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
       },
     });
     const [summary, fault] = await Promise.all([
-      withDeadline(load, 'the load to finish', 120_000),
-      withDeadline(scenario.fault(ctx), 'the fault and its recovery', 120_000),
+      waitLimited(load, 'the load to finish', 120_000),
+      waitLimited(scenario.fault(ctx), 'the fault and its recovery', 120_000),
     ]);
     const after = await scenario.after?.(ctx, summary);
 
@@ -247,12 +248,8 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
 /** No wait in a scenario is open-ended: a stuck pipeline fails the scenario with a reason. */
 export const WAIT_LIMIT_MS = 60_000;
 
-export function withDeadline<T>(promise: Promise<T>, what: string, ms = WAIT_LIMIT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`waited ${ms} ms for ${what}`)), ms);
-  });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+function waitLimited<T>(promise: Promise<T>, what: string, ms = WAIT_LIMIT_MS): Promise<T> {
+  return withDeadline(promise, ms, `waited ${ms} ms for ${what}`);
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -13,7 +13,7 @@ import { refuseDestructiveActions } from './action-policy.js';
 import { type Auth, sameOriginOnly } from './auth.js';
 import { type LoginLimits, registerLoginRoutes } from './login.js';
 
-export const BOARD_PATH = '/queues';
+const BOARD_PATH = '/queues';
 
 const LOOPBACK_HOST = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
 

@@ -9,7 +9,7 @@ import { safeNext } from './safe-next.js';
 
 /** A login form is a user name, a password and a path: a few hundred bytes. */
 export const LOGIN_BODY_BYTES = 4096;
-export const LOGIN_FAILURE_WINDOW_MS = 15 * 60_000;
+const LOGIN_FAILURE_WINDOW_MS = 15 * 60_000;
 
 export interface LoginLimits {
   /** Failed logins allowed from one client address per 15 minutes. */

@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 export const SESSION_SECONDS = 12 * 3600;
 
 /** How long a session operation waits for Redis (which may be reconnecting) before it fails. */
-export const SESSION_REDIS_WAIT_MS = 2000;
+const SESSION_REDIS_WAIT_MS = 2000;
 
 export interface SessionStore {
   /** Starts a session holding `fingerprint` and resolves with its id (256 random bits). */

@@ -159,7 +159,7 @@ export function call(dashboard: TestDashboard, path: string, options: CallOption
 }
 
 /** What @hono/node-server hands the app about the connection: enough of it to name the peer. */
-export function peer(remoteAddress: string) {
+function peer(remoteAddress: string) {
   return { incoming: { socket: { remoteAddress, remotePort: 50_000, remoteFamily: 'IPv4' } } };
 }
 
@@ -198,7 +198,7 @@ export async function signIn(dashboard: TestDashboard, password: string = CREDEN
 }
 
 /** Job data as the receiver enqueues it; `seq` keeps the bodies apart. */
-export function jobData(seq: number): CallbackJobData {
+function jobData(seq: number): CallbackJobData {
   return { sdkAppId: '1600012345', body: JSON.stringify({ MsgSeq: seq }), receivedAt: Date.now() };
 }
 
@@ -252,14 +252,14 @@ export async function addFailedJobs(dashboard: TestDashboard, count: number): Pr
   return ids;
 }
 
-export interface Sample {
+interface Sample {
   name: string;
   labels: Record<string, string>;
   value: number;
 }
 
 /** The samples of a Prometheus text exposition (label values without escapes, as ours have). */
-export function parseMetrics(text: string): Sample[] {
+function parseMetrics(text: string): Sample[] {
   const samples: Sample[] = [];
   for (const line of text.split('\n')) {
     const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
@@ -312,7 +312,7 @@ export async function listGroupMessages(dashboard: TestDashboard, cookie?: strin
   return listing;
 }
 
-export const SCHEDULER = 'nightly-report';
+const SCHEDULER = 'nightly-report';
 
 /** Fills the queue with one job in each state an action could change, and a job scheduler. */
 export async function fill(dashboard: TestDashboard) {

@@ -1,8 +1,6 @@
 import { METRIC_PREFIX } from '@imsync/runtime';
 import { Counter, Histogram, type Registry } from 'prom-client';
 
-export type JobOutcome = 'stored' | 'duplicate' | 'retried' | 'failed';
-
 export interface WorkerMetrics {
   jobsProcessed: Counter<'outcome' | 'kind'>;
   jobDuration: Histogram<'outcome' | 'kind'>;

@@ -38,7 +38,7 @@ let counter = 0;
  * A worker in this process on a real Redis and a fresh PostgreSQL database, with its own queue
  * prefix. The caller closes it: the `worker` fixture below does, for tests that need no options.
  */
-export async function buildWorker(
+async function buildWorker(
   redisUrl: string,
   databaseUrl: string,
   options: { maxRetryDelayMs?: number } = {},

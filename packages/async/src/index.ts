@@ -1,2 +1,2 @@
 export { DeadlineError, delay, withDeadline } from './deadline.js';
-export { BatchItemError, createTurnBatcher, type TurnBatcher, type TurnBatcherOptions } from './turn-batcher.js';
+export { BatchItemError, createTurnBatcher, type TurnBatcher } from './turn-batcher.js';

@@ -6,7 +6,6 @@ export {
   CommandListSchema,
   JOB_KINDS,
   type JobKind,
-  type ParsedCallback,
   parseCallback,
   SUPPORTED_COMMANDS,
 } from './catalog.js';
@@ -24,37 +23,23 @@ export {
   GROUP_AFTER_SEND_MSG,
   OK_REPLY_TEXT,
 } from './commands.js';
-export { eventKey, type MessageIdentity, messageIdentity, messageKey } from './identity.js';
+export { messageIdentity, messageKey } from './identity.js';
 export { formatIssues } from './issues.js';
 export {
   DEFAULT_MAX_JSON_DEPTH,
   decodeJsonBody,
-  exceedsDepth,
-  type JsonBodyFailure,
-  type JsonBodyResult,
   MAX_JSON_DEPTH_LIMIT,
   parseJsonText,
 } from './json-body.js';
-export { type C2cMessage, C2cMessageSchema, type C2cRecall, C2cRecallSchema } from './schemas/c2c.js';
-export { KNOWN_ELEMENT_TYPES, type MsgElement, MsgElementSchema } from './schemas/elements.js';
-export {
-  GroupCreatedSchema,
-  GroupDestroyedSchema,
-  type GroupEvent,
-  GroupInfoChangedSchema,
-  MemberExitedSchema,
-  MemberJoinedSchema,
-} from './schemas/group-events.js';
+export type { C2cMessage, C2cRecall } from './schemas/c2c.js';
+export { KNOWN_ELEMENT_TYPES } from './schemas/elements.js';
+export type { GroupEvent } from './schemas/group-events.js';
 export { CallbackEnvelopeSchema, type GroupMessage, GroupMessageSchema } from './schemas/group-message.js';
-export { type GroupRecall, GroupRecallSchema, MAX_RECALLED_PER_CALLBACK } from './schemas/group-recall.js';
-export { type CallbackQuery, CallbackQuerySchema } from './schemas/query.js';
-export { isStorableText, MAX_UNIX_SECONDS, SdkAppIdSchema } from './schemas/scalars.js';
+export type { GroupRecall } from './schemas/group-recall.js';
+export { SdkAppIdSchema } from './schemas/scalars.js';
 export {
   computeSign,
   createSignatureVerifier,
   DEFAULT_SIGNATURE_WINDOW_SECONDS,
-  type SignatureFailure,
-  type SignatureResult,
   type SignatureVerifier,
-  type SignatureVerifierOptions,
 } from './signature.js';

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 
 /** BullMQ key prefix for every imsync queue; tests use their own so they never share keys. */
-export const DEFAULT_QUEUE_PREFIX = 'imsync';
+const DEFAULT_QUEUE_PREFIX = 'imsync';
 
 /** `QUEUE_PREFIX` in every process's config: it must be the same everywhere, and a safe key part. */
 export const QueuePrefixVar = v.optional(

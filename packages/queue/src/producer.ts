@@ -40,7 +40,7 @@ export interface ProducerOptions {
 }
 
 /** Redis did not take the job: the event is not stored and the callback must not get a 200. */
-export class QueueUnavailableError extends Error {
+class QueueUnavailableError extends Error {
   override readonly name = 'QueueUnavailableError';
 }
 

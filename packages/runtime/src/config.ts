@@ -42,13 +42,13 @@ export function parseConfig<TSchema extends v.GenericSchema<Env, unknown>>(
 }
 
 /** Variables whose value is a credential by name; their values never reach a log or a terminal. */
-export const SECRET_VARIABLE = /(TOKEN|PASSWORD|SECRET|_KEY|CREDENTIAL)|^TIM_APPS$/;
+const SECRET_VARIABLE = /(TOKEN|PASSWORD|SECRET|_KEY|CREDENTIAL)|^TIM_APPS$/;
 
 /**
  * What a config error may show of a value: nothing of a secret variable, and a URL with its
  * password (and any query, which may carry tokens) replaced, so a typo never leaks a credential.
  */
-export function shownValue(name: string, value: unknown): string {
+function shownValue(name: string, value: unknown): string {
   if (SECRET_VARIABLE.test(name)) {
     return '(a secret, not shown)';
   }

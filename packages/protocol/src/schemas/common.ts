@@ -3,7 +3,7 @@ import { ColumnTextSchema } from './scalars.js';
 
 // Ids go into the archive's unique keys; bound them well above Tencent's own limits (48 bytes
 // custom group ids, 96 bytes topic ids, 32 bytes user ids) so one odd body cannot bloat an index.
-export const MAX_ID_LENGTH = 256;
+const MAX_ID_LENGTH = 256;
 
 /** A group, topic, user or message id: non-empty, bounded, and stored unchanged by the archive. */
 export const IdSchema = v.pipe(

@@ -4,7 +4,7 @@ import { IdSchema, TopicIdSchema } from './common.js';
 import { ColumnTextSchema, EventTimeSchema, Uint32Schema } from './scalars.js';
 
 /** Tencent recalls in batches; far more in one callback is not a recall but an attack on the archive. */
-export const MAX_RECALLED_PER_CALLBACK = 1000;
+const MAX_RECALLED_PER_CALLBACK = 1000;
 
 /**
  * Body of `Group.CallbackAfterRecallMsg` (after-callbacks spec §1): the messages of one group (or

@@ -14,7 +14,7 @@ export const Uint32Schema = v.pipe(
  * The last second of year 9999: any later time is not a real message's, and PostgreSQL's
  * `to_timestamp` refuses values far beyond it, which would lose an already acknowledged message.
  */
-export const MAX_UNIX_SECONDS = 253_402_300_799;
+const MAX_UNIX_SECONDS = 253_402_300_799;
 
 /** Unix time in seconds (`MsgTime`, `MsgTimeStamp`). */
 export const UnixSecondsSchema = v.pipe(
@@ -28,7 +28,7 @@ export const UnixSecondsSchema = v.pipe(
  * Whether text survives a PostgreSQL `text` column unchanged: it holds no U+0000, and a lone
  * surrogate would be written as U+FFFD, so two different ids would become one.
  */
-export function isStorableText(text: string): boolean {
+function isStorableText(text: string): boolean {
   return text.isWellFormed() && !text.includes('\u0000');
 }
 

@@ -118,7 +118,7 @@ const MIGRATIONS: readonly Migration[] = [
 const MIGRATION_LOCK_KEY = 0x1_5e_c0de;
 
 /** The newest schema version this code knows. */
-export const LATEST_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
+const LATEST_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
 
 /** The schema is older than this code and the connected role may not bring it up to date. */
 export class SchemaBehindError extends Error {

@@ -5,7 +5,7 @@ import type { Pool } from 'pg';
  * a message recalled, nothing else. No DELETE, TRUNCATE, DDL or ownership, and no UPDATE of what
  * a message said: a compromised worker cannot destroy or rewrite the archive.
  */
-export const WRITER_GRANTS: Readonly<Record<string, readonly string[]>> = {
+const WRITER_GRANTS: Readonly<Record<string, readonly string[]>> = {
   group_messages: ['SELECT', 'INSERT', 'UPDATE (recalled_at, recalled_by, recall_payload)'],
   group_recalls: ['SELECT', 'INSERT'],
   c2c_messages: ['SELECT', 'INSERT', 'UPDATE (recalled_at, recall_payload)'],
