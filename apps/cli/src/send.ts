@@ -1,33 +1,76 @@
 import { parseArgs } from 'node:util';
-import { type checkStored, type LoadSummary, runLoad, waitUntilStored } from '@imsync/simulator';
+import {
+  AppListSchema,
+  type AppTokens,
+  GROUP_AFTER_SEND_MSG,
+  type JobKind,
+  SUPPORTED_COMMANDS,
+} from '@imsync/protocol';
+import {
+  type ArchiveCheck,
+  commandsProblem,
+  type KindCheck,
+  type LoadSummary,
+  runLoad,
+  waitUntilArchived,
+} from '@imsync/simulator';
 import { SingleBar } from 'cli-progress';
 import { defaultCallbackUrl, LOCAL_DEFAULTS } from './defaults.js';
 
-const HELP = `imsync send: post Group.CallbackAfterSendMsg callbacks like Tencent's IM backend does
+export const SEND_HELP = `imsync send: post callbacks like Tencent's IM backend does (Group.CallbackAfterSendMsg unless --commands says more)
 
   --url URL            callback URL (default: $IMSYNC_URL or http://127.0.0.1:$PORT/im/callback)
   --app-id ID          SdkAppid (default: $TIM_SDK_APP_ID or ${LOCAL_DEFAULTS.sdkAppId})
   --token TOKEN        callback token to sign with (default: $TIM_CALLBACK_TOKEN or the demo token)
+  --apps ID:TOKEN,...  several apps instead, written as the receiver's TIM_APPS: each callback goes to
+                       one of them, signed with its token (one of them, for an app listed twice)
   --unsigned           send without Sign/RequestTime
-  --count N            new messages to send (default 100)
+  --commands C,...     callback commands to send, or "all" (default: ${GROUP_AFTER_SEND_MSG}).
+                       Recalls name messages the run sends (about 1 message in 10 is recalled);
+                       1 recall in 5 comes before its message. Supported:
+                       ${SUPPORTED_COMMANDS.join(',\n                       ')}
+  --count N            new callbacks to send (default 100)
   --rate R             sends per second, on a clock (default 50; 0 = as fast as --concurrency allows)
   --concurrency C      requests in flight at most (default 16)
-  --duplicates F       share of extra sends that repeat an earlier message, 0-1 (default 0.1)
-  --groups G           groups to spread messages over (default 20)
+  --duplicates F       share of extra sends that repeat an earlier callback, 0-1 (default 0.1)
+  --groups G           groups (per app) to spread messages over (default 20)
   --seed S             random seed, for a repeatable run
-  --verify             then wait until every acknowledged message is in PostgreSQL ($DATABASE_URL)
+  --verify             then wait until every acknowledged callback is in PostgreSQL ($DATABASE_URL), and
+                       report per app and kind the missing and duplicate rows, recalls not applied to their
+                       message and C2C messages stored with another send result
   --verify-timeout S   seconds to wait for that (default 60)
   --json               print the summary as JSON (no progress bar)
 `;
 
-export async function send(argv: string[]): Promise<number> {
+export class UsageError extends Error {}
+
+/** What `imsync send` was asked to do. */
+export interface SendPlan {
+  url: string;
+  apps: AppTokens;
+  commands: readonly string[];
+  count: number;
+  rate: number;
+  concurrency: number;
+  duplicates: number;
+  groups: number;
+  seed: number | undefined;
+  /** Set with --verify. */
+  verify: { databaseUrl: string; timeoutMs: number } | undefined;
+  json: boolean;
+}
+
+/** Reads the command line (and the environment's defaults); a bad one throws a UsageError. */
+export function parseSendArgs(argv: string[], env: NodeJS.ProcessEnv): SendPlan | 'help' {
   const { values } = parseArgs({
     args: argv,
     options: {
       url: { type: 'string' },
       'app-id': { type: 'string' },
       token: { type: 'string' },
+      apps: { type: 'string' },
       unsigned: { type: 'boolean', default: false },
+      commands: { type: 'string' },
       count: { type: 'string', default: '100' },
       rate: { type: 'string', default: '50' },
       concurrency: { type: 'string', default: '16' },
@@ -41,8 +84,7 @@ export async function send(argv: string[]): Promise<number> {
     },
   });
   if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
+    return 'help';
   }
   const number = (name: string, value: string, min: number, max: number) => {
     const parsed = Number(value);
@@ -51,38 +93,92 @@ export async function send(argv: string[]): Promise<number> {
     }
     return parsed;
   };
-  const env = process.env;
-  const url = values.url ?? env.IMSYNC_URL ?? defaultCallbackUrl(env);
-  const sdkAppId = values['app-id'] ?? env.TIM_SDK_APP_ID ?? LOCAL_DEFAULTS.sdkAppId;
-  const token = values.unsigned ? undefined : (values.token ?? env.TIM_CALLBACK_TOKEN ?? LOCAL_DEFAULTS.token);
-  const count = number('count', values.count, 1, 10_000_000);
   const databaseUrl = env.DATABASE_URL;
   if (values.verify && !databaseUrl) {
     throw new UsageError('--verify needs DATABASE_URL (the archive the workers write to)');
   }
+  return {
+    url: values.url ?? env.IMSYNC_URL ?? defaultCallbackUrl(env),
+    apps: appsOf(values, env),
+    commands: commandsOf(values.commands),
+    count: number('count', values.count, 1, 10_000_000),
+    rate: number('rate', values.rate, 0, 1_000_000),
+    concurrency: number('concurrency', values.concurrency, 1, 10_000),
+    duplicates: number('duplicates', values.duplicates, 0, 1),
+    groups: number('groups', values.groups, 1, 100_000),
+    seed: values.seed === undefined ? undefined : number('seed', values.seed, 0, 2 ** 32),
+    verify:
+      values.verify && databaseUrl
+        ? { databaseUrl, timeoutMs: number('verify-timeout', values['verify-timeout'], 0, 3600) * 1000 }
+        : undefined,
+    json: values.json,
+  };
+}
 
-  const bar = values.json
+function appsOf(
+  values: { apps?: string; 'app-id'?: string; token?: string; unsigned: boolean },
+  env: NodeJS.ProcessEnv,
+): AppTokens {
+  if (values.apps === undefined) {
+    const sdkAppId = values['app-id'] ?? env.TIM_SDK_APP_ID ?? LOCAL_DEFAULTS.sdkAppId;
+    const token = values.unsigned ? undefined : (values.token ?? env.TIM_CALLBACK_TOKEN ?? LOCAL_DEFAULTS.token);
+    return new Map([[sdkAppId, token === undefined ? [] : [token]]]);
+  }
+  if (values['app-id'] !== undefined || values.token !== undefined) {
+    throw new UsageError('--apps names the apps and their tokens: leave out --app-id and --token');
+  }
+  // Through the Standard Schema interface every valibot schema has, so the CLI needs no valibot.
+  const parsed = AppListSchema['~standard'].validate(values.apps);
+  if (parsed instanceof Promise) {
+    throw new Error('AppListSchema is synchronous');
+  }
+  if (parsed.issues) {
+    throw new UsageError(`--apps ${parsed.issues.map((issue) => issue.message).join('; ')} (as TIM_APPS: ID:TOKEN,…)`);
+  }
+  return values.unsigned ? new Map([...parsed.value.keys()].map((id) => [id, []])) : parsed.value;
+}
+
+function commandsOf(value: string | undefined): readonly string[] {
+  if (value === undefined) {
+    return [GROUP_AFTER_SEND_MSG];
+  }
+  const listed = new Set(value.split(',').map((command) => command.trim()));
+  const commands = listed.has('all') ? SUPPORTED_COMMANDS : [...listed].filter(Boolean);
+  const problem = commandsProblem(commands);
+  if (problem) {
+    throw new UsageError(`--commands ${problem}`);
+  }
+  // In catalog order, so summaries read the same whatever order they were listed in.
+  return SUPPORTED_COMMANDS.filter((command) => commands.includes(command));
+}
+
+export async function send(argv: string[]): Promise<number> {
+  const plan = parseSendArgs(argv, process.env);
+  if (plan === 'help') {
+    process.stdout.write(SEND_HELP);
+    return 0;
+  }
+  const bar = plan.json
     ? undefined
     : new SingleBar({
         format: ' {bar} {value}/{total} sent | {acked} acked | {rejected} rejected | {failed} failed',
         hideCursor: true,
       });
   const counts = { acked: 0, rejected: 0, failed: 0 };
-  const total = Math.round(count * (1 + number('duplicates', values.duplicates, 0, 1)));
-  bar?.start(total, 0, counts);
+  bar?.start(Math.round(plan.count * (1 + plan.duplicates)), 0, counts);
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort());
 
   const summary = await runLoad({
-    url,
-    sdkAppId,
-    token,
-    count,
-    rate: number('rate', values.rate, 0, 1_000_000),
-    concurrency: number('concurrency', values.concurrency, 1, 10_000),
-    duplicateRatio: number('duplicates', values.duplicates, 0, 1),
-    groups: number('groups', values.groups, 1, 100_000),
-    seed: values.seed === undefined ? undefined : number('seed', values.seed, 0, 2 ** 32),
+    url: plan.url,
+    apps: plan.apps,
+    commands: plan.commands,
+    count: plan.count,
+    rate: plan.rate,
+    concurrency: plan.concurrency,
+    duplicateRatio: plan.duplicates,
+    groups: plan.groups,
+    seed: plan.seed,
     signal: abort.signal,
     onResult: (result) => {
       if (result.status === 200) {
@@ -97,29 +193,56 @@ export async function send(argv: string[]): Promise<number> {
   });
   bar?.stop();
 
-  const verification =
-    values.verify && databaseUrl
-      ? await waitUntilStored(
-          databaseUrl,
-          sdkAppId,
-          summary.acknowledgedMessages,
-          number('verify-timeout', values['verify-timeout'], 0, 3600) * 1000,
-        )
-      : undefined;
-  if (values.json) {
-    const { acknowledgedMessages, sentMessages, ...rest } = summary;
-    const counts = { acknowledgedMessages: acknowledgedMessages.length, sentMessages: sentMessages.length };
-    process.stdout.write(`${JSON.stringify({ url, ...rest, ...counts, verification })}\n`);
+  const verification = plan.verify
+    ? await waitUntilArchived(plan.verify.databaseUrl, summary.acknowledgedEvents, plan.verify.timeoutMs)
+    : undefined;
+  if (plan.json) {
+    const { acknowledgedEvents, sentEvents, acknowledgedMessages, sentMessages, ...rest } = summary;
+    const lengths = {
+      acknowledgedEvents: acknowledgedEvents.length,
+      sentEvents: sentEvents.length,
+      acknowledgedMessages: acknowledgedMessages.length,
+      sentMessages: sentMessages.length,
+    };
+    process.stdout.write(
+      `${JSON.stringify({ url: plan.url, apps: [...plan.apps.keys()], ...rest, ...lengths, verification })}\n`,
+    );
   } else {
-    process.stdout.write(formatSummary(url, summary, verification));
+    process.stdout.write(formatSummary(plan, summary, verification));
   }
-  const lost = verification ? verification.missing : 0;
-  return summary.failed === 0 && lost === 0 && Object.keys(summary.rejected).length === 0 ? 0 : 1;
+  const intact =
+    !verification ||
+    (verification.missing === 0 &&
+      verification.duplicateRows === 0 &&
+      verification.notApplied === 0 &&
+      verification.wrongSendResult === 0);
+  return summary.failed === 0 && intact && Object.keys(summary.rejected).length === 0 ? 0 : 1;
 }
 
-export class UsageError extends Error {}
+const KIND_NAMES: Record<JobKind, string> = {
+  'group-message': 'group messages',
+  'group-recall': 'group recalls',
+  'c2c-message': 'C2C messages',
+  'c2c-recall': 'C2C withdrawals',
+  'group-event': 'group events',
+};
 
-function formatSummary(url: string, s: LoadSummary, v: Awaited<ReturnType<typeof checkStored>> | undefined): string {
+function formatCheck(check: KindCheck): string {
+  const parts = [
+    `${check.stored} of ${check.stored + check.missing} acknowledged`,
+    `missing ${check.missing}`,
+    `duplicate rows ${check.duplicateRows}`,
+  ];
+  if (check.notApplied !== undefined) {
+    parts.push(`not applied to their message ${check.notApplied}`);
+  }
+  if (check.wrongSendResult !== undefined) {
+    parts.push(`other send_result ${check.wrongSendResult}`);
+  }
+  return parts.join(' | ');
+}
+
+function formatSummary(plan: SendPlan, s: LoadSummary, v: ArchiveCheck | undefined): string {
   const ms = (n: number) => `${n.toFixed(1)} ms`;
   const rejected =
     Object.entries(s.rejected)
@@ -128,20 +251,32 @@ function formatSummary(url: string, s: LoadSummary, v: Awaited<ReturnType<typeof
   const errors = Object.entries(s.errors)
     .map(([error, n]) => `${n}× ${error}`)
     .join(', ');
+  const what = plan.commands.length === 1 && plan.commands[0] === GROUP_AFTER_SEND_MSG ? 'messages' : 'callbacks';
   const lines = [
     '',
-    `  target        ${url}`,
-    `  sent          ${s.sent} (${s.sent - s.duplicatesSent} messages + ${s.duplicatesSent} repeats) in ${(s.elapsedMs / 1000).toFixed(1)} s, ${(s.sent / (s.elapsedMs / 1000)).toFixed(0)}/s`,
+    `  target        ${plan.url}${plan.apps.size > 1 ? ` (apps ${[...plan.apps.keys()].join(', ')})` : ''}`,
+    `  sent          ${s.sent} (${s.sent - s.duplicatesSent} ${what} + ${s.duplicatesSent} repeats) in ${(s.elapsedMs / 1000).toFixed(1)} s, ${(s.sent / (s.elapsedMs / 1000)).toFixed(0)}/s`,
+  ];
+  if (what === 'callbacks') {
+    const early = Object.values(s.earlyRecalls).reduce((sum, n) => sum + n, 0);
+    lines.push(
+      `  commands      ${Object.entries(s.sentByCommand)
+        .map(([command, n]) => `${command} ${n}`)
+        .join(' | ')}`,
+      `                (${early} recalls sent before their message)`,
+    );
+  }
+  lines.push(
     `  acknowledged  ${s.acknowledged} (200) | rejected ${rejected} | failed ${s.failed}${errors ? ` (${errors})` : ''}`,
     `  latency       p50 ${ms(s.latency.p50)} | p90 ${ms(s.latency.p90)} | p99 ${ms(s.latency.p99)} | max ${ms(s.latency.max)}`,
-  ];
+  );
   if (s.lateSends > 0) {
     lines.push(`  late sends    ${s.lateSends} (all ${'--concurrency'} slots were busy; raise it or lower --rate)`);
   }
-  if (v) {
-    lines.push(
-      `  stored        ${v.stored} of ${s.acknowledgedMessages.length} acknowledged messages | missing ${v.missing} | duplicate rows ${v.duplicateRows}`,
-    );
+  for (const [app, kinds] of Object.entries(v?.apps ?? {})) {
+    for (const [kind, check] of Object.entries(kinds) as [JobKind, KindCheck][]) {
+      lines.push(`  stored        app ${app}, ${KIND_NAMES[kind]}: ${formatCheck(check)}`);
+    }
   }
   return `${lines.join('\n')}\n`;
 }

@@ -1,4 +1,5 @@
 export { ELEMENT_TYPES } from './elements.js';
+export { commandsProblem, type EventRef, type GeneratedEvent } from './events.js';
 export { type LoadOptions, type LoadSummary, runLoad, type SendResult } from './load.js';
 export {
   type GeneratedIdentity,
@@ -9,4 +10,11 @@ export {
 } from './messages.js';
 export { Random } from './random.js';
 export { type LatencySummary, summarizeLatencies } from './stats.js';
-export { checkStored, type StoredCheck, waitUntilStored } from './verify.js';
+export {
+  type ArchiveCheck,
+  checkArchive,
+  checkStored,
+  type KindCheck,
+  type StoredCheck,
+  waitUntilArchived,
+} from './verify.js';

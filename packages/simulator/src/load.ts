@@ -1,17 +1,31 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { signedCallbackUrl } from '@imsync/protocol';
+import { type AppTokens, signedCallbackUrl } from '@imsync/protocol';
 import { Pool } from 'undici';
-import { type GeneratedIdentity, type GeneratedMessage, MessageFactory, type SentMessage } from './messages.js';
+import {
+  EventFactory,
+  type EventFactoryOptions,
+  type EventRef,
+  type GeneratedEvent,
+  type GroupMessageEvent,
+} from './events.js';
+import type { SentMessage } from './messages.js';
 import { Random } from './random.js';
 import { type LatencySummary, summarizeLatencies } from './stats.js';
 
-export interface LoadOptions {
+export interface LoadOptions<TEvent extends GeneratedEvent = GeneratedEvent>
+  extends Pick<EventFactoryOptions, 'commands' | 'recallRatio' | 'earlyRecallRatio'> {
   /** The receiver's callback URL, without query. */
   url: string;
-  sdkAppId: string;
-  /** Signs every request like the IM backend does when callback authentication is on. */
+  /** The app to send as, unless `apps` lists several. */
+  sdkAppId?: string;
+  /** Signs every request of `sdkAppId` like the IM backend does when callback authentication is on. */
   token?: string;
-  /** Messages to send (new ones; duplicates come on top). */
+  /**
+   * Several apps, as `TIM_APPS` lists them: each new event goes to one, signed with one of its
+   * tokens (unsigned if it has none). Instead of `sdkAppId` and `token`.
+   */
+  apps?: AppTokens;
+  /** Callbacks to send (new ones; duplicates come on top). */
   count: number;
   /** Sends per second, scheduled on a clock (open loop); 0 sends as fast as `concurrency` allows. */
   rate: number;
@@ -24,11 +38,13 @@ export interface LoadOptions {
   /** A request not answered within this is counted as failed. */
   timeoutMs?: number;
   signal?: AbortSignal;
-  onResult?: (result: SendResult) => void;
+  // A method, so its parameter is checked bivariantly: the runner below has one body for both overloads.
+  onResult?(result: SendResult<TEvent>): void;
 }
 
-export interface SendResult {
-  readonly message: GeneratedMessage;
+export interface SendResult<TEvent extends GeneratedEvent = GeneratedEvent> {
+  /** The callback sent (a group message unless `commands` said otherwise). */
+  readonly message: TEvent;
   readonly duplicate: boolean;
   /** HTTP status, or 0 when the request failed without an answer. */
   readonly status: number;
@@ -52,9 +68,17 @@ export interface LoadSummary {
   /** The longest this process's own event loop was held up, ms: a late client inflates latency. */
   clientStallMs: number;
   elapsedMs: number;
-  /** Messages (not sends) that got at least one 200. */
+  /** New callbacks sent, by command (repeats not counted). */
+  sentByCommand: Record<string, number>;
+  /** Recalls sent before the message they recall, by command. */
+  earlyRecalls: Record<string, number>;
+  /** Events (not sends) of every app and command that got at least one 200. */
+  acknowledgedEvents: EventRef[];
+  /** Every event sent at least once, answered or not. */
+  sentEvents: EventRef[];
+  /** The group messages among `acknowledgedEvents` (of every app). */
   acknowledgedMessages: SentMessage[];
-  /** Every message sent at least once, answered or not. */
+  /** The group messages among `sentEvents`. */
   sentMessages: SentMessage[];
 }
 
@@ -64,9 +88,19 @@ export interface LoadSummary {
  */
 const RECENT = 10_000;
 
+export function runLoad(options: LoadOptions<GroupMessageEvent> & { commands?: undefined }): Promise<LoadSummary>;
+export function runLoad(options: LoadOptions): Promise<LoadSummary>;
 export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
   const seed = options.seed ?? Date.now();
-  const factory = new MessageFactory({ groups: options.groups, seed });
+  const apps = appsOf(options);
+  const factory = new EventFactory({
+    apps: [...apps.keys()],
+    commands: options.commands,
+    groups: options.groups,
+    seed,
+    recallRatio: options.recallRatio,
+    earlyRecallRatio: options.earlyRecallRatio,
+  });
   const chance = new Random(seed ^ 0x5eed);
   // undici: Node's own HTTP client library, much lighter per request than node:http, so the
   // client's cost does not crowd out the server it measures on a small machine.
@@ -74,10 +108,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
   const duplicateRatio = options.duplicateRatio ?? 0;
   // Only identities are kept for the summary: a long run keeping every body would spend its time in
   // garbage collection, and a client pausing for that would show up as the server's latency.
-  const sent: SentMessage[] = [];
-  const acknowledged = new Set<GeneratedIdentity>();
-  // Repeats are drawn from the most recent messages, kept with their bodies.
-  const recent: GeneratedMessage[] = [];
+  const sent: EventRef[] = [];
+  const acknowledged = new Set<EventRef>();
+  // Repeats are drawn from the most recent events, kept with their bodies.
+  const recent: GeneratedEvent[] = [];
   const latencies: number[] = [];
   const summary: LoadSummary = {
     sent: 0,
@@ -90,22 +124,27 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     latency: summarizeLatencies([]),
     clientStallMs: 0,
     elapsedMs: 0,
+    sentByCommand: {},
+    earlyRecalls: {},
+    acknowledgedEvents: [],
+    sentEvents: [],
     acknowledgedMessages: [],
     sentMessages: [],
   };
-  const signer = createSigner(options);
+  const signer = createSigner(options.url, apps, chance);
   let inFlight = 0;
   let slotFreed: (() => void) | undefined;
   const pending = new Set<Promise<void>>();
 
-  const fire = (message: GeneratedMessage, duplicate: boolean, scheduledAt: number) => {
+  const fire = (message: GeneratedEvent, duplicate: boolean, scheduledAt: number) => {
     inFlight++;
-    const done = post(pool, signer(), message.body, options.timeoutMs ?? 5000).then(({ status, error }) => {
+    const url = signer(message.ref.sdkAppId, message.command);
+    const done = post(pool, url, message.body, options.timeoutMs ?? 5000).then(({ status, error }) => {
       const latencyMs = performance.now() - scheduledAt;
       latencies.push(latencyMs);
       if (status === 200) {
         summary.acknowledged++;
-        acknowledged.add(message.identity);
+        acknowledged.add(message.ref);
       } else if (status >= 400 && status < 500) {
         summary.rejected[status] = (summary.rejected[status] ?? 0) + 1;
       } else {
@@ -141,16 +180,20 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
       });
       slotFreed = undefined;
     }
-    // Exactly `count` new messages and round(count × ratio) repeats, the repeats spread evenly.
+    // Exactly `count` new events and round(count × ratio) repeats, the repeats spread evenly.
     const repeatsLeft = total - options.count - summary.duplicatesSent;
     const newLeft = options.count - sent.length;
     const duplicate = sent.length > 0 && repeatsLeft > 0 && chance.next() * (repeatsLeft + newLeft) < repeatsLeft;
-    const message = duplicate ? chance.pick(recent) : factory.next();
+    const message = duplicate ? chance.pick(recent) : factory.next(newLeft);
     if (duplicate) {
       summary.duplicatesSent++;
     } else {
-      sent.push({ identity: message.identity });
+      sent.push(message.ref);
       recent[(sent.length - 1) % RECENT] = message;
+      count(summary.sentByCommand, message.command);
+      if ('early' in message.ref && message.ref.early) {
+        count(summary.earlyRecalls, message.command);
+      }
     }
     summary.sent++;
     fire(message, duplicate, interval > 0 ? scheduledAt : performance.now());
@@ -161,20 +204,57 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
   stalls.disable();
   summary.clientStallMs = stalls.max / 1e6;
   summary.latency = summarizeLatencies(latencies);
-  summary.acknowledgedMessages = [...acknowledged].map((identity) => ({ identity }));
-  summary.sentMessages = sent;
+  summary.acknowledgedEvents = [...acknowledged];
+  summary.sentEvents = sent;
+  summary.acknowledgedMessages = groupMessages(summary.acknowledgedEvents);
+  summary.sentMessages = groupMessages(sent);
   return summary;
 }
 
-/** The signed callback URL, made again once a second (the signature covers the second). */
-function createSigner(options: LoadOptions): () => string {
+const count = (counts: Record<string, number>, key: string) => {
+  counts[key] = (counts[key] ?? 0) + 1;
+};
+
+const groupMessages = (events: readonly EventRef[]) =>
+  events.filter((event): event is Extract<EventRef, { kind: 'group-message' }> => event.kind === 'group-message');
+
+function appsOf(options: LoadOptions): AppTokens {
+  if (options.apps) {
+    if (options.sdkAppId !== undefined || options.token !== undefined) {
+      throw new Error('give apps, or sdkAppId and token, not both');
+    }
+    return options.apps;
+  }
+  if (options.sdkAppId === undefined) {
+    throw new Error('an app to send as is needed: sdkAppId or apps');
+  }
+  return new Map([[options.sdkAppId, options.token === undefined ? [] : [options.token]]]);
+}
+
+/**
+ * Signed callback URLs by app and command, made again once a second (the signature covers the
+ * second). An app with several tokens (a rotation) is signed with one of them, picked each second.
+ */
+function createSigner(base: string, apps: AppTokens, random: Random): (sdkAppId: string, command: string) => string {
   let second = -1;
-  let url = '';
-  return () => {
+  const urls = new Map<string, Map<string, string>>();
+  return (sdkAppId, command) => {
     const now = Math.floor(Date.now() / 1000);
     if (now !== second) {
       second = now;
-      url = signedCallbackUrl(options.url, { sdkAppId: options.sdkAppId, token: options.token, requestTime: now });
+      urls.clear();
+    }
+    let ofApp = urls.get(sdkAppId);
+    if (ofApp === undefined) {
+      ofApp = new Map();
+      urls.set(sdkAppId, ofApp);
+    }
+    let url = ofApp.get(command);
+    if (url === undefined) {
+      const tokens = apps.get(sdkAppId) ?? [];
+      const token = tokens.length > 1 ? random.pick(tokens) : tokens[0];
+      url = signedCallbackUrl(base, { sdkAppId, token, command, requestTime: now });
+      ofApp.set(command, url);
     }
     return url;
   };
