@@ -258,13 +258,10 @@ function formatSummary(plan: SendPlan, s: LoadSummary, v: ArchiveCheck | undefin
     `  sent          ${s.sent} (${s.sent - s.duplicatesSent} ${what} + ${s.duplicatesSent} repeats) in ${(s.elapsedMs / 1000).toFixed(1)} s, ${(s.sent / (s.elapsedMs / 1000)).toFixed(0)}/s`,
   ];
   if (what === 'callbacks') {
-    const early = Object.values(s.earlyRecalls).reduce((sum, n) => sum + n, 0);
-    lines.push(
-      `  commands      ${Object.entries(s.sentByCommand)
-        .map(([command, n]) => `${command} ${n}`)
-        .join(' | ')}`,
-      `                (${early} recalls sent before their message)`,
-    );
+    plan.commands.forEach((command, i) => {
+      const early = s.earlyRecalls[command] ? ` (${s.earlyRecalls[command]} before their message)` : '';
+      lines.push(`  ${i === 0 ? 'commands    ' : '            '}  ${command} ${s.sentByCommand[command] ?? 0}${early}`);
+    });
   }
   lines.push(
     `  acknowledged  ${s.acknowledged} (200) | rejected ${rejected} | failed ${s.failed}${errors ? ` (${errors})` : ''}`,
