@@ -8,15 +8,8 @@ import {
   SUPPORTED_COMMANDS,
 } from '@imsync/protocol';
 import { describe, expect, test } from 'vitest';
-import {
-  type C2cRecallRef,
-  commandsProblem,
-  EventFactory,
-  type EventFactoryOptions,
-  type EventRef,
-  type GeneratedEvent,
-  type GroupRecallRef,
-} from './events.js';
+import { commandsProblem, EventFactory, type EventFactoryOptions } from './events.js';
+import type { C2cRecallRef, EventRef, GeneratedEvent, GroupRecallRef } from './refs.js';
 
 const APPS = ['1400000001', '1600012345'];
 

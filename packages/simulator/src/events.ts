@@ -13,65 +13,14 @@ import { buildC2cMessage, buildC2cWithdraw } from './c2c.js';
 import { type Dialect, GROUP_EVENT_BUILDERS } from './group-events.js';
 import {
   buildGroupMessage,
+  buildGroupRecall,
   createGroups,
-  type GeneratedIdentity,
-  type GeneratedMessage,
+  type RecallItem,
   type SimGroup,
   USERS,
 } from './messages.js';
 import { Random } from './random.js';
-
-// What the archive should hold for each generated event, without its body: light enough to keep
-// for every event of a long run, and all `--verify` needs to look it up.
-export interface GroupMessageRef {
-  readonly kind: 'group-message';
-  readonly sdkAppId: string;
-  readonly identity: GeneratedIdentity;
-}
-export interface GroupRecallRef {
-  readonly kind: 'group-recall';
-  readonly sdkAppId: string;
-  readonly groupId: string;
-  readonly topicId: string;
-  readonly msgSeqs: readonly number[];
-  /** Sent before the message it recalls. */
-  readonly early: boolean;
-}
-export interface C2cMessageRef {
-  readonly kind: 'c2c-message';
-  readonly sdkAppId: string;
-  readonly from: string;
-  readonly to: string;
-  readonly msgKey: string;
-  /** The body's SendMsgResult: 0 delivered, else Tencent's error code. */
-  readonly sendResult: number;
-}
-export interface C2cRecallRef {
-  readonly kind: 'c2c-recall';
-  readonly sdkAppId: string;
-  readonly from: string;
-  readonly to: string;
-  readonly msgKey: string;
-  readonly early: boolean;
-}
-export interface GroupEventRef {
-  readonly kind: 'group-event';
-  readonly sdkAppId: string;
-  readonly command: string;
-  /** The catalog's key of the event: `group_events.event_key`. */
-  readonly eventKey: string;
-}
-export type EventRef = GroupMessageRef | GroupRecallRef | C2cMessageRef | C2cRecallRef | GroupEventRef;
-
-/** One callback to send: its command (the query's and the body's), its body, and what it should become. */
-export interface GeneratedEvent<TRef extends EventRef = EventRef> {
-  readonly command: string;
-  readonly body: string;
-  readonly ref: TRef;
-}
-
-/** A generated group message: usable wherever a `MessageFactory` message is. */
-export interface GroupMessageEvent extends GeneratedEvent<GroupMessageRef>, GeneratedMessage {}
+import type { GeneratedEvent, GroupMessageEvent } from './refs.js';
 
 /** The message command whose messages each recall command names. */
 const RECALLED: Readonly<Record<string, string>> = {
@@ -123,11 +72,6 @@ interface AppState {
   c2cSeq: number;
   /** Group messages sent and not recalled, by group and topic: what a recall may name besides its own. */
   readonly recent: Map<string, RecallItem[]>;
-}
-
-interface RecallItem {
-  readonly seq: number;
-  readonly msgId: string;
 }
 
 interface FollowUp {
@@ -290,25 +234,10 @@ export class EventFactory {
     sender: string,
     early: boolean,
   ): GeneratedEvent {
-    const r = this.random;
-    const dialect = this.dialect();
-    const body: Record<string, unknown> = {
-      CallbackCommand: GROUP_AFTER_RECALL_MSG,
-      Operator_Account: items.length > 1 || r.next() < 0.2 ? 'administrator' : sender,
-      Type: group.type,
-      GroupId: group.id,
-      // MsgId per item only on the CN page.
-      MsgSeqList: items.map((item) =>
-        dialect === 'cn' ? { MsgSeq: item.seq, MsgId: item.msgId } : { MsgSeq: item.seq },
-      ),
-    };
-    if (topicId) {
-      body.TopicId = topicId;
-    }
-    body.EventTime = dialect === 'cn' ? Date.now() : String(Date.now());
+    const operator = items.length > 1 || this.random.next() < 0.2 ? 'administrator' : sender;
     return {
       command: GROUP_AFTER_RECALL_MSG,
-      body: JSON.stringify(body),
+      body: buildGroupRecall(group, topicId, items, operator, this.dialect()),
       ref: {
         kind: 'group-recall',
         sdkAppId: app.sdkAppId,

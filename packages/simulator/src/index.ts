@@ -1,5 +1,5 @@
 export { ELEMENT_TYPES } from './elements.js';
-export { commandsProblem, type EventRef, type GeneratedEvent } from './events.js';
+export { commandsProblem } from './events.js';
 export { type LoadOptions, type LoadSummary, runLoad, type SendResult } from './load.js';
 export {
   type GeneratedIdentity,
@@ -9,6 +9,7 @@ export {
   type SentMessage,
 } from './messages.js';
 export { Random } from './random.js';
+export type { EventRef, GeneratedEvent } from './refs.js';
 export { type LatencySummary, summarizeLatencies } from './stats.js';
 export {
   type ArchiveCheck,

@@ -1,15 +1,10 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type AppTokens, signedCallbackUrl } from '@imsync/protocol';
 import { Pool } from 'undici';
-import {
-  EventFactory,
-  type EventFactoryOptions,
-  type EventRef,
-  type GeneratedEvent,
-  type GroupMessageEvent,
-} from './events.js';
+import { EventFactory, type EventFactoryOptions } from './events.js';
 import type { SentMessage } from './messages.js';
 import { Random } from './random.js';
+import type { EventRef, GeneratedEvent, GroupMessageEvent } from './refs.js';
 import { type LatencySummary, summarizeLatencies } from './stats.js';
 
 export interface LoadOptions<TEvent extends GeneratedEvent = GeneratedEvent>

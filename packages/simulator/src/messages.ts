@@ -1,5 +1,6 @@
-import { GROUP_AFTER_SEND_MSG } from '@imsync/protocol';
+import { GROUP_AFTER_RECALL_MSG, GROUP_AFTER_SEND_MSG } from '@imsync/protocol';
 import { ELEMENT_BUILDERS, ELEMENT_TYPES } from './elements.js';
+import type { Dialect } from './group-events.js';
 import { Random } from './random.js';
 
 /** What the archive's unique key is made of (the SdkAppid aside). */
@@ -95,6 +96,37 @@ export function buildGroupMessage(
     body.GroupAtInfo = [{ GroupAtAllFlag: 0, GroupAt_Account: r.pick(USERS) }];
   }
   return { body: JSON.stringify(body), identity: { groupId: group.id, topicId, msgSeq, random }, msgId, from };
+}
+
+/** A group message as a recall names it. */
+export interface RecallItem {
+  readonly seq: number;
+  readonly msgId: string;
+}
+
+/** `Group.CallbackAfterRecallMsg` of `items`, messages of `group` (and `topicId`). */
+export function buildGroupRecall(
+  group: SimGroup,
+  topicId: string,
+  items: readonly RecallItem[],
+  operator: string,
+  dialect: Dialect,
+): string {
+  const body: Record<string, unknown> = {
+    CallbackCommand: GROUP_AFTER_RECALL_MSG,
+    Operator_Account: operator,
+    Type: group.type,
+    GroupId: group.id,
+    // MsgId per item only on the CN page.
+    MsgSeqList: items.map((item) =>
+      dialect === 'cn' ? { MsgSeq: item.seq, MsgId: item.msgId } : { MsgSeq: item.seq },
+    ),
+  };
+  if (topicId) {
+    body.TopicId = topicId;
+  }
+  body.EventTime = dialect === 'cn' ? Date.now() : String(Date.now());
+  return JSON.stringify(body);
 }
 
 export interface MessageFactoryOptions {

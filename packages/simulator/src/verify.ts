@@ -1,7 +1,7 @@
 import type { JobKind } from '@imsync/protocol';
 import pg from 'pg';
-import type { EventRef } from './events.js';
 import type { GeneratedIdentity, SentMessage } from './messages.js';
+import type { EventRef } from './refs.js';
 
 export interface StoredCheck {
   /** Events asked about that have a row. */
