@@ -73,10 +73,6 @@ const config: KnipConfiguration = {
   ignoreExportsUsedInFile: { interface: true, type: true },
   // Called as system commands, not installed from npm.
   ignoreBinaries: ['docker-compose', 'pg_config'],
-  ignoreIssues: {
-    // Being reworked for the callback catalog (new event kinds); check its exports once that lands.
-    'packages/simulator/src/index.ts': ['exports', 'types'],
-  },
 };
 
 export default config;
