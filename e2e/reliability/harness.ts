@@ -1,6 +1,7 @@
 import { withDeadline } from '@imsync/async';
+import { SUPPORTED_COMMANDS } from '@imsync/protocol';
 import { INGEST_QUEUE } from '@imsync/queue';
-import { checkStored, type GeneratedMessage, type LoadSummary, runLoad, type SentMessage } from '@imsync/simulator';
+import { checkArchive, type GeneratedEvent, type LoadSummary, runLoad } from '@imsync/simulator';
 import {
   type AppProcess,
   freePort,
@@ -37,13 +38,15 @@ export interface ScenarioContext {
   startReceiver(): Promise<AppProcess>;
   startWorker(): Promise<AppProcess>;
   /** Sends so far, and the messages acknowledged so far. */
-  progress(): { sends: number; acknowledged: readonly GeneratedMessage[]; lastOk: number };
+  /** Sends so far, the events (of every command) acknowledged so far, the time of the last 200. */
+  progress(): { sends: number; acknowledged: readonly GeneratedEvent[]; lastOk: number };
   /** Resolves once `sends` sends have been made. */
   afterSends(sends: number): Promise<void>;
   /** Resolves with the time of the first 200 after `since` (ms since the epoch). */
   firstOkAfter(since: number): Promise<number>;
   /** Resolves once every message in `messages` is in the archive. */
-  allStored(messages: readonly SentMessage[], timeoutMs?: number): Promise<void>;
+  /** Resolves once every event is in its archive and every recall applied to its message. */
+  allStored(events: readonly GeneratedEvent[], timeoutMs?: number): Promise<void>;
 }
 
 export interface Scenario {
@@ -65,20 +68,23 @@ export interface ScenarioResult {
   title: string;
   /** Requests made, repeats included. */
   sends: number;
-  /** Distinct messages sent. */
+  /** Distinct events sent, of every command. */
   messages: number;
+  /** Distinct events sent, by command. */
+  byCommand: Record<string, number>;
   acknowledged: number;
+  /** Distinct events acknowledged. */
   acknowledgedMessages: number;
   /** 4xx answers. */
   rejected: number;
   /** 5xx answers and requests without an answer. */
   failed: number;
   stored: number;
-  /** Rows beyond one per message. */
+  /** Rows beyond one per event. */
   duplicatesStored: number;
-  /** Acknowledged messages not in the archive. */
+  /** Acknowledged events not in the archive, and acknowledged recalls their acknowledged message does not show. */
   lost: number;
-  /** Rows for messages that were never sent. */
+  /** Rows for events that were never sent. */
   phantoms: number;
   failedJobs: number;
   /** The slowest answer that was not a 200, ms (Tencent gives up after 2000). */
@@ -132,7 +138,7 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
   };
 
   let sends = 0;
-  const acknowledged: GeneratedMessage[] = [];
+  const acknowledged: GeneratedEvent[] = [];
   const okTimes: number[] = [];
   const sendWaiters: { sends: number; resolve: () => void }[] = [];
   let slowestRefusalMs = 0;
@@ -167,11 +173,16 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
         await sleep(5);
       }
     },
-    allStored: async (messages, timeoutMs = 60_000) => {
+    allStored: async (events, timeoutMs = 60_000) => {
       const deadline = Date.now() + timeoutMs;
-      while ((await checkStored(databaseUrl, SDK_APP_ID, messages)).missing > 0) {
+      const refs = events.map((event) => event.ref);
+      for (;;) {
+        const check = await checkArchive(databaseUrl, refs);
+        if (check.missing === 0 && check.notApplied === 0) {
+          return;
+        }
         if (Date.now() > deadline) {
-          throw new Error(`not all ${messages.length} messages stored within ${timeoutMs} ms`);
+          throw new Error(`not all ${events.length} events stored and applied within ${timeoutMs} ms`);
         }
         await sleep(100);
       }
@@ -187,6 +198,8 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
       url: `http://127.0.0.1:${port}/im/callback`,
       sdkAppId: SDK_APP_ID,
       token: TOKEN,
+      // Every command of the catalog, recalls among them (some before their message).
+      commands: SUPPORTED_COMMANDS,
       count: scenario.count ?? 2000,
       rate: scenario.rate ?? 400,
       concurrency: 64,
@@ -214,23 +227,27 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
     const after = await scenario.after?.(ctx, summary);
 
     // Everything the receiver acknowledged must land; give the workers time to drain the backlog.
-    await ctx.allStored(summary.acknowledgedMessages, 120_000).catch(() => {});
-    const ackedCheck = await checkStored(databaseUrl, SDK_APP_ID, summary.acknowledgedMessages);
-    const sentCheck = await checkStored(databaseUrl, SDK_APP_ID, summary.sentMessages);
+    const acknowledgedEvents = [...acknowledged];
+    await ctx.allStored(acknowledgedEvents, 120_000).catch(() => {});
+    const ackedCheck = await checkArchive(databaseUrl, summary.acknowledgedEvents);
+    const sentCheck = await checkArchive(databaseUrl, summary.sentEvents);
     const rejected = Object.values(summary.rejected).reduce((sum, n) => sum + n, 0);
     return {
       id: scenario.id,
       title: scenario.title,
       sends: summary.sent,
-      messages: summary.sentMessages.length,
+      messages: summary.sentEvents.length,
+      byCommand: summary.sentByCommand,
       acknowledged: summary.acknowledged,
-      acknowledgedMessages: summary.acknowledgedMessages.length,
+      acknowledgedMessages: summary.acknowledgedEvents.length,
       rejected,
       failed: summary.failed,
       stored: sentCheck.stored,
       duplicatesStored: sentCheck.duplicateRows,
-      lost: ackedCheck.missing,
-      phantoms: sentCheck.totalRows - sentCheck.stored - sentCheck.duplicateRows,
+      // Lost: an acknowledged event not in its archive, or an acknowledged recall of an acknowledged
+      // message that the message does not show.
+      lost: ackedCheck.missing + ackedCheck.notApplied,
+      phantoms: sentCheck.phantomRows,
       failedJobs: await queue.getFailedCount(),
       slowestRefusalMs: Math.round(slowestRefusalMs),
       recoveryMs: Math.round(after?.recoveryMs ?? fault.recoveryMs),

@@ -1,5 +1,6 @@
+import { CALLBACK_CATALOG } from '@imsync/protocol';
 import pg from 'pg';
-import { type Scenario, type ScenarioContext, SDK_APP_ID, sleep, WAIT_LIMIT_MS } from './harness.js';
+import { type Scenario, type ScenarioContext, sleep, WAIT_LIMIT_MS } from './harness.js';
 
 // The fault scenarios of RELIABILITY.md. Each injects its fault a little into the load, while
 // callbacks keep coming, and says how long the pipeline took to recover.
@@ -99,10 +100,10 @@ export const SCENARIOS: Scenario[] = [
       await ctx.afterSends(1500);
       const started = Date.now();
       const accepted = [...ctx.progress().acknowledged];
-      const copies = accepted.flatMap((message, i) =>
+      const copies = accepted.flatMap((event, i) =>
         [1, 2].map((copy) => ({
-          name: 'group-message' as const,
-          data: { sdkAppId: SDK_APP_ID, body: message.body, receivedAt: Date.now() },
+          name: CALLBACK_CATALOG[event.command]?.job ?? 'group-message',
+          data: { sdkAppId: event.ref.sdkAppId, command: event.command, body: event.body, receivedAt: Date.now() },
           opts: { jobId: `copy-${copy}-${i}`, attempts: 5 },
         })),
       );
@@ -122,6 +123,7 @@ export const SCENARIOS: Scenario[] = [
       return { recoveryMs: 0 };
     },
     async after(ctx, load) {
+      // Only group messages meet the rule; the other kinds go on being stored.
       const refused = load.acknowledgedMessages.filter((m) => m.identity.random % 50 === 0);
       await waitUntilDrained(ctx);
       const failed = await ctx.queue.getFailed(0, -1);
@@ -135,7 +137,7 @@ export const SCENARIOS: Scenario[] = [
       await withDb(ctx, (db) => db.query('ALTER TABLE group_messages DROP CONSTRAINT refuse_some'));
       const started = Date.now();
       await ctx.queue.retryJobs({ state: 'failed' });
-      await ctx.allStored(load.acknowledgedMessages);
+      await ctx.allStored([...ctx.progress().acknowledged]);
       return {
         recoveryMs: Date.now() - started,
         note: `${failed.length} failed after 1 try each → retried from the failed set → stored`,

@@ -12,6 +12,8 @@ export interface StoredCheck {
   duplicateRows: number;
   /** All rows of this app in the table, asked about or not. */
   totalRows: number;
+  /** Rows of this app that match no key asked about: written for events never sent. */
+  phantomRows: number;
 }
 
 /** One app's archive of one kind of event. */
@@ -119,12 +121,15 @@ async function lookUp(client: pg.Client, sdkAppId: string, lookup: Lookup): Prom
     not_as_sent: number;
     dup: number;
     total: number;
+    phantom: number;
   }>(
     `SELECT count(DISTINCT item)::int AS items,
             count(DISTINCT item) FILTER (WHERE found = 0)::int AS missing,
             count(DISTINCT item) FILTER (WHERE as_sent < found OR found = 0)::int AS not_as_sent,
             coalesce(sum(found - 1) FILTER (WHERE found > 1), 0)::int AS dup,
-            (SELECT count(*) FROM ${table} WHERE sdk_app_id = $1)::int AS total
+            (SELECT count(*) FROM ${table} WHERE sdk_app_id = $1)::int AS total,
+            (SELECT count(*) FROM ${table} m WHERE m.sdk_app_id = $1 AND NOT EXISTS (
+               SELECT 1 FROM unnest(${params}) AS u(${names}) WHERE ${on}))::int AS phantom
      FROM (SELECT u.ord, u.item, count(m.sdk_app_id) AS found,
                   count(m.sdk_app_id) FILTER (WHERE ${lookup.asSent ?? 'true'}) AS as_sent
            FROM unnest($2::int[], ${params}) WITH ORDINALITY AS u(item, ${names}, ord)
@@ -132,12 +137,13 @@ async function lookUp(client: pg.Client, sdkAppId: string, lookup: Lookup): Prom
            GROUP BY u.ord, u.item) AS f`,
     [sdkAppId, lookup.rows.map((row) => row.item), ...columns.map((_, i) => lookup.rows.map((row) => row.values[i]))],
   );
-  const row = rows[0] ?? { items: 0, missing: 0, not_as_sent: 0, dup: 0, total: 0 };
+  const row = rows[0] ?? { items: 0, missing: 0, not_as_sent: 0, dup: 0, total: 0, phantom: 0 };
   return {
     stored: row.items - row.missing,
     missing: row.missing,
     duplicateRows: row.dup,
     totalRows: row.total,
+    phantomRows: row.phantom,
     notAsSent: row.not_as_sent,
   };
 }
@@ -262,6 +268,7 @@ async function checkEvents(client: pg.Client, events: readonly EventRef[]): Prom
     missing: 0,
     duplicateRows: 0,
     totalRows: 0,
+    phantomRows: 0,
     notApplied: 0,
     wrongSendResult: 0,
     apps: {},
@@ -274,6 +281,7 @@ async function checkEvents(client: pg.Client, events: readonly EventRef[]): Prom
       total.missing += check.missing;
       total.duplicateRows += check.duplicateRows;
       total.totalRows += check.totalRows;
+      total.phantomRows += check.phantomRows;
       total.notApplied += check.notApplied ?? 0;
       total.wrongSendResult += check.wrongSendResult ?? 0;
     }
