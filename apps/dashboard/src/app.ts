@@ -2,6 +2,8 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { HonoAdapter } from '@bull-board/hono';
 import { serveStatic } from '@hono/node-server/serve-static';
+import { CALLBACK_CATALOG } from '@imsync/protocol';
+import { INGEST_QUEUE } from '@imsync/queue';
 import { errorResponse, type Logger, registerErrorEnvelope, registerOpsRoutes } from '@imsync/runtime';
 import type { Queue } from 'bullmq';
 import { Hono } from 'hono';
@@ -107,11 +109,31 @@ export function createDashboardApp(deps: DashboardDeps): Hono {
 
   const board = new HonoAdapter(serveStatic);
   createBullBoard({
-    queues: deps.queues.map((queue) => new BullMQAdapter(queue, { readOnlyMode: deps.readOnly })),
+    queues: deps.queues.map(
+      (queue) =>
+        new BullMQAdapter(queue, {
+          readOnlyMode: deps.readOnly,
+          description: queueDescription(queue.name),
+        }),
+    ),
     serverAdapter: board,
     options: { uiConfig: { boardTitle: 'imsync' } },
   });
   board.setBasePath(BOARD_PATH);
   app.route(BOARD_PATH, board.registerPlugin());
   return app;
+}
+
+/** What a queue carries, from the callback catalog: its job names and the commands behind them. */
+function queueDescription(queueName: string): string {
+  if (queueName !== INGEST_QUEUE) {
+    return '';
+  }
+  const kinds = new Map<string, string[]>();
+  for (const definition of Object.values(CALLBACK_CATALOG)) {
+    kinds.set(definition.job, [...(kinds.get(definition.job) ?? []), definition.command]);
+  }
+  return `Every stored callback, one job per event: ${[...kinds]
+    .map(([job, commands]) => `${job} (${commands.join(', ')})`)
+    .join('; ')}.`;
 }

@@ -7,6 +7,7 @@ import {
   CREDENTIALS,
   call,
   errorBody,
+  listGroupMessages,
   metricValue,
   openDashboard,
   postLogin,
@@ -166,4 +167,13 @@ test('every request leaves one log line with request id, method, path, status an
   expect(logged).not.toContain(CREDENTIALS.password);
   expect(logged).not.toContain('not-the-password');
   expect(logged).not.toContain(cookie.split('=')[1]);
+});
+
+test('the ingest queue says what it carries, read from the callback catalog', async ({ dashboard }) => {
+  const listing = await listGroupMessages(dashboard, await signIn(dashboard));
+  for (const kind of ['group-message', 'group-recall', 'c2c-message', 'c2c-recall', 'group-event']) {
+    expect(listing.description).toContain(`${kind} (`);
+  }
+  expect(listing.description).toContain('C2C.CallbackAfterMsgWithDraw');
+  expect(listing.description).toContain('Group.CallbackAfterMemberExit');
 });

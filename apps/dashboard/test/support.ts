@@ -294,6 +294,7 @@ export async function metricValue(
 /** The `group-messages` entry of bull-board's queue listing. */
 export interface QueueListing {
   name: string;
+  description: string;
   counts: Record<string, number>;
   isPaused: boolean;
   readOnlyMode: boolean;
