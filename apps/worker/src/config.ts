@@ -48,6 +48,12 @@ export const WorkerEnvSchema = v.pipe(
      */
     STALLED_CHECK_MS: intVar(DEFAULT_STALLED_CHECK_MS, 500, 600_000),
     PG_POOL_MAX: intVar(10, 1, 100),
+    /** Destinations beyond the archive: a config file, or one HTTP destination (README, "Delivery"). */
+    IMSYNC_SINKS_FILE: v.optional(v.string()),
+    SYNC_HTTP_URL: v.optional(v.string()),
+    SYNC_HTTP_SECRET: v.optional(v.string()),
+    /** Deliveries in flight at once per destination, unless its config says otherwise. */
+    DELIVERY_CONCURRENCY: intVar(10, 1, 1000),
     /** Time for in-flight jobs to finish on SIGTERM before the process exits anyway. */
     SHUTDOWN_TIMEOUT_MS: intVar(30_000, 100, 600_000),
     LOG_LEVEL: LogLevelVar,

@@ -1,4 +1,12 @@
-import { closeRedis, createRedis, INGEST_QUEUE, registerQueueMetrics } from '@imsync/queue';
+import { createDestinations, loadDestinationsConfig } from '@imsync/destinations';
+import {
+  closeRedis,
+  createRedis,
+  deliveryQueueName,
+  destinationsKey,
+  INGEST_QUEUE,
+  registerQueueMetrics,
+} from '@imsync/queue';
 import {
   ConfigError,
   closeHttpServer,
@@ -16,6 +24,8 @@ import { createPool, migrate, PostgresArchive, SchemaBehindError } from '@imsync
 import { Queue } from 'bullmq';
 import { loadWorkerConfig } from './config.js';
 import { createRedisDedupe } from './dedupe.js';
+import { createDeliveryWorker, type DeliveryWorkerHandle } from './delivery-worker.js';
+import { createFanOut } from './fan-out.js';
 import { createWorkerMetrics } from './metrics.js';
 import { createIngestWorker, type IngestWorkerHandle } from './worker.js';
 
@@ -39,15 +49,35 @@ const dedupeRedis = createRedis(config.REDIS_URL, {
 });
 dedupeRedis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
 
+// The destinations beyond the archive (IMSYNC_SINKS_FILE, or SYNC_HTTP_URL and SYNC_HTTP_SECRET).
+const destinationConfigs = loadConfigOrExit('imsync-worker', () => loadDestinationsConfig(process.env));
+
 const registry = createRegistry({ service: 'worker' });
-const metricsQueue = new Queue(INGEST_QUEUE, { connection: redis, prefix: config.QUEUE_PREFIX });
-metricsQueue.on('error', () => {});
-registerQueueMetrics(registry, METRIC_PREFIX, [metricsQueue]);
+const metricsQueues = [INGEST_QUEUE, ...destinationConfigs.map((d) => deliveryQueueName(d.name))].map((name) => {
+  const queue = new Queue(name, { connection: redis, prefix: config.QUEUE_PREFIX });
+  queue.on('error', () => {});
+  return queue;
+});
+registerQueueMetrics(registry, METRIC_PREFIX, metricsQueues);
+const metrics = createWorkerMetrics(registry);
 
 let accepting = true;
 let ops: OpsServer | undefined;
 let ingest: IngestWorkerHandle | undefined;
+let deliveries: DeliveryWorkerHandle[] = [];
 const archive = new PostgresArchive({ pool });
+const fanOut =
+  destinationConfigs.length === 0
+    ? undefined
+    : createFanOut({
+        connection: redis,
+        prefix: config.QUEUE_PREFIX,
+        targets: destinationConfigs.map((d) => ({
+          name: d.name,
+          attempts: d.retrySchedule.length,
+          ...(d.commands && { commands: d.commands }),
+        })),
+      });
 
 // Signals are handled before anything starts: a SIGTERM right after start is a clean shutdown too.
 const shutdown = createShutdown({
@@ -64,7 +94,10 @@ const shutdown = createShutdown({
       },
     },
     { name: 'archive', run: () => archive.close() },
-    { name: 'metrics queue', run: () => metricsQueue.close() },
+    { name: 'fan-out', run: () => fanOut?.close() ?? Promise.resolve() },
+    // Deliveries in flight finish (or are abandoned to a retry); their destinations close.
+    { name: 'deliveries', run: () => Promise.all(deliveries.map((delivery) => delivery.close())) },
+    { name: 'metrics queues', run: () => Promise.all(metricsQueues.map((queue) => queue.close())) },
     { name: 'postgres', run: () => pool.end() },
     { name: 'redis', run: () => Promise.all([closeRedis(redis), closeRedis(dedupeRedis)]) },
     { name: 'ops server', run: () => (ops ? closeHttpServer(ops.server) : Promise.resolve()) },
@@ -93,6 +126,27 @@ const applied = await startOrExit('imsync-worker', () =>
 );
 logger.info({ applied }, applied.length > 0 ? 'database migrated' : 'database schema up to date');
 
+const destinations = await startOrExit('imsync-worker', () => createDestinations(destinationConfigs));
+if (accepting && destinations.length > 0) {
+  // The dashboard and `imsync replay` find the destinations' queues here.
+  await redis.sadd(destinationsKey(config.QUEUE_PREFIX), ...destinations.map((d) => d.name));
+  deliveries = destinations.map((destination, i) => {
+    const destinationConfig = destinationConfigs[i] as (typeof destinationConfigs)[number];
+    return createDeliveryWorker({
+      connection: redis,
+      prefix: config.QUEUE_PREFIX,
+      destination,
+      retrySchedule: destinationConfig.retrySchedule,
+      concurrency: destinationConfig.concurrency ?? config.DELIVERY_CONCURRENCY,
+      ...(destinationConfig.rateLimit && { rateLimit: destinationConfig.rateLimit }),
+      lockDurationMs: config.JOB_LOCK_MS,
+      stalledIntervalMs: config.STALLED_CHECK_MS,
+      logger,
+      metrics,
+    });
+  });
+}
+
 if (accepting) {
   ingest = createIngestWorker({
     connection: redis,
@@ -103,12 +157,19 @@ if (accepting) {
     stalledIntervalMs: config.STALLED_CHECK_MS,
     sdkAppIds: config.apps,
     archive,
+    ...(fanOut && { fanOut }),
     dedupe: createRedisDedupe(dedupeRedis, config.QUEUE_PREFIX, config.DEDUPE_TTL_SECONDS),
     logger,
-    metrics: createWorkerMetrics(registry),
+    metrics,
   });
   logger.info(
-    { host: config.METRICS_HOST, port: ops.port, concurrency: config.WORKER_CONCURRENCY, apps: [...config.apps] },
+    {
+      host: config.METRICS_HOST,
+      port: ops.port,
+      concurrency: config.WORKER_CONCURRENCY,
+      apps: [...config.apps],
+      destinations: destinations.map((d) => d.name),
+    },
     'worker started',
   );
 }

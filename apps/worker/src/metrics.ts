@@ -5,6 +5,8 @@ export interface WorkerMetrics {
   jobsProcessed: Counter<'outcome' | 'kind'>;
   jobDuration: Histogram<'outcome' | 'kind'>;
   sinkErrors: Counter<'sink'>;
+  deliveries: Counter<'destination' | 'outcome'>;
+  deliveryLatency: Histogram<'destination'>;
 }
 
 export function createWorkerMetrics(registry: Registry): WorkerMetrics {
@@ -20,6 +22,19 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
       help: 'Time one try of a job took, dedupe and archive included, by outcome and kind.',
       labelNames: ['outcome', 'kind'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    deliveries: new Counter({
+      name: `${METRIC_PREFIX}deliveries_total`,
+      help: 'Delivery tries, by destination and outcome (delivered, retried, throttled, failed, gone).',
+      labelNames: ['destination', 'outcome'],
+      registers: [registry],
+    }),
+    deliveryLatency: new Histogram({
+      name: `${METRIC_PREFIX}delivery_latency_seconds`,
+      help: 'From the receiver accepting a callback to its destination taking it, by destination.',
+      labelNames: ['destination'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 7200, 86400],
       registers: [registry],
     }),
     sinkErrors: new Counter({

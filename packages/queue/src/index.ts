@@ -1,3 +1,12 @@
+export {
+  DELIVERY_BACKOFF,
+  DELIVERY_JOB,
+  type DeliveryJobData,
+  DeliveryJobDataSchema,
+  deliveryJobOptions,
+  deliveryQueueName,
+  destinationsKey,
+} from './deliveries.js';
 export { type CallbackJobData, CallbackJobDataSchema, type JobName } from './jobs.js';
 export { registerQueueMetrics } from './metrics.js';
 export {
@@ -7,6 +16,7 @@ export {
   QueuePrefixVar,
 } from './names.js';
 export {
+  createJobWriter,
   createProducer,
   type Producer,
 } from './producer.js';

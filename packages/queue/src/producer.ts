@@ -55,20 +55,65 @@ const SAFE_JOB_ID = /^[\w-]{1,128}$/;
  */
 export function createProducer(options: ProducerOptions): Producer {
   const { connection } = options;
-  const keys = new QueueKeys(options.prefix).getKeys(INGEST_QUEUE);
+  const writer = createJobWriter({
+    connection,
+    prefix: options.prefix,
+    queue: INGEST_QUEUE,
+    jobOptions: ingestJobOptions(options.retry ?? DEFAULT_RETRY_POLICY, options.retention ?? DEFAULT_RETENTION_POLICY),
+    timeoutMs: options.timeoutMs ?? 1000,
+    maxBatch: options.maxBatch,
+  });
+  return {
+    enqueue(name, data, jobId) {
+      // Fail at once while disconnected, rather than queue up behind a reconnect.
+      if (connection.status !== 'ready') {
+        return Promise.reject(new QueueUnavailableError(`redis connection is ${connection.status}`));
+      }
+      return writer.add(name, JSON.stringify(data), jobId);
+    },
+    async ping() {
+      await connection.ping();
+    },
+    close: () => writer.close(),
+  };
+}
+
+export interface JobWriterOptions {
+  connection: Redis;
+  prefix: string;
+  queue: string;
+  /** The options every job of this writer gets (retries, retention). */
+  jobOptions: JobsOptions;
+  /** A write that has not completed after this long fails (ms). */
+  timeoutMs: number;
+  /** Jobs per Redis call at most. */
+  maxBatch?: number;
+}
+
+export interface JobWriter {
+  /** Adds a job with this id (a no-op while a job with that id is kept), data already JSON. */
+  add(name: string, data: string, jobId: string): Promise<EnqueueOutcome>;
+  /** Waits for the writes in flight. */
+  close(): Promise<void>;
+}
+
+/**
+ * Adds jobs to one queue, exactly as BullMQ's own add would (the add-jobs script), batching the
+ * jobs of one event-loop turn into one Redis call per job name.
+ */
+export function createJobWriter(options: JobWriterOptions): JobWriter {
+  const { connection, timeoutMs } = options;
+  const keys = new QueueKeys(options.prefix).getKeys(options.queue);
   const scriptKeys = [keys.wait, keys.meta, keys.id, keys.active, keys.events, keys.marker] as string[];
   const jobKeyPrefix = `${keys['']}`;
-  const optsHead = optionsHead(
-    ingestJobOptions(options.retry ?? DEFAULT_RETRY_POLICY, options.retention ?? DEFAULT_RETENTION_POLICY),
-  );
+  const optsHead = optionsHead(options.jobOptions);
   if (!('imsyncAddJobs' in connection)) {
     connection.defineCommand('imsyncAddJobs', { numberOfKeys: scriptKeys.length, lua: ADD_JOBS_SCRIPT });
   }
   const addJobs = (connection as unknown as { imsyncAddJobs: AddJobs }).imsyncAddJobs.bind(connection);
-  const timeoutMs = options.timeoutMs ?? 1000;
-  const batchers = new Map<JobName, TurnBatcher<{ jobId: string; data: string }, EnqueueOutcome>>();
+  const batchers = new Map<string, TurnBatcher<{ jobId: string; data: string }, EnqueueOutcome>>();
 
-  const batcherFor = (name: JobName) => {
+  const batcherFor = (name: string) => {
     let batcher = batchers.get(name);
     if (!batcher) {
       batcher = createTurnBatcher({
@@ -101,18 +146,11 @@ export function createProducer(options: ProducerOptions): Producer {
   };
 
   return {
-    enqueue(name, data, jobId) {
-      // Fail at once while disconnected, rather than queue up behind a reconnect.
-      if (connection.status !== 'ready') {
-        return Promise.reject(new QueueUnavailableError(`redis connection is ${connection.status}`));
-      }
+    add(name, data, jobId) {
       if (!SAFE_JOB_ID.test(jobId)) {
         return Promise.reject(new Error(`job id ${JSON.stringify(jobId)} is not an event key`));
       }
-      return batcherFor(name).add({ jobId, data: JSON.stringify(data) });
-    },
-    async ping() {
-      await connection.ping();
+      return batcherFor(name).add({ jobId, data });
     },
     async close() {
       await Promise.all([...batchers.values()].map((batcher) => batcher.drain()));

@@ -13,11 +13,14 @@ import { type Archive, PermanentSinkError, type StoreOutcome } from '@imsync/sin
 import { UnrecoverableError } from 'bullmq';
 import * as v from 'valibot';
 import type { DedupeStore } from '../dedupe.js';
+import type { FanOut } from '../fan-out.js';
 
 export interface CallbackDeps {
   /** The apps this worker serves (TIM_SDK_APP_ID / TIM_APPS): job data is forgeable, so it is checked too. */
   sdkAppIds: ReadonlySet<string>;
   archive: Archive;
+  /** The destinations beyond the archive: each gets the event on its own queue once it is archived. */
+  fanOut?: FanOut;
   dedupe: DedupeStore;
   /** Told of every error the archive raised (not of Redis or validation errors). */
   onSinkError?: (error: unknown) => void;
@@ -55,16 +58,17 @@ export async function processCallback(kind: JobKind, data: unknown, deps: Callba
   if (await deps.dedupe.seen(parsed.key)) {
     return 'duplicate';
   }
+  const event = {
+    key: parsed.key,
+    sdkAppId,
+    command: definition.command,
+    message: parsed.body,
+    body,
+    receivedAt: new Date(receivedAt),
+  };
   let outcome: StoreOutcome;
   try {
-    outcome = await deps.archive.store(kind, {
-      key: parsed.key,
-      sdkAppId,
-      command: definition.command,
-      message: parsed.body,
-      body,
-      receivedAt: new Date(receivedAt),
-    });
+    outcome = await deps.archive.store(kind, event);
   } catch (error) {
     deps.onSinkError?.(error);
     if (error instanceof PermanentSinkError) {
@@ -72,6 +76,10 @@ export async function processCallback(kind: JobKind, data: unknown, deps: Callba
     }
     throw error;
   }
+  // After the archive, before the marker: a crash in between repeats the fan-out, whose job ids
+  // make it a no-op. A duplicate is fanned out too: it may be the retry of a job that crashed
+  // after its commit, before its fan-out.
+  await deps.fanOut?.deliver(event);
   await deps.dedupe.mark(parsed.key);
   return outcome;
 }

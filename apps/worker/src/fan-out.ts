@@ -1,0 +1,67 @@
+import {
+  createJobWriter,
+  DELIVERY_JOB,
+  type DeliveryJobData,
+  deliveryJobOptions,
+  deliveryQueueName,
+} from '@imsync/queue';
+import type { ArchivedEvent } from '@imsync/sinks';
+import type { Redis } from 'ioredis';
+
+/** What the fan-out needs of a destination: its queue, its subscription, its number of attempts. */
+export interface FanOutTarget {
+  readonly name: string;
+  /** Absent: every command. */
+  readonly commands?: ReadonlySet<string>;
+  readonly attempts: number;
+}
+
+/** Hands an archived event to every destination that subscribes to its command. */
+export interface FanOut {
+  deliver(event: ArchivedEvent): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * One delivery job per destination, on that destination's own queue, with the event key as its
+ * job id: a fan-out repeated (a retried ingest job) adds nothing while the first job is kept.
+ * The jobs of concurrent events share one Redis call per destination.
+ */
+export function createFanOut(options: {
+  connection: Redis;
+  prefix: string;
+  targets: readonly FanOutTarget[];
+  timeoutMs?: number;
+}): FanOut {
+  const writers = options.targets.map((target) => ({
+    target,
+    writer: createJobWriter({
+      connection: options.connection,
+      prefix: options.prefix,
+      queue: deliveryQueueName(target.name),
+      jobOptions: deliveryJobOptions(target.attempts),
+      timeoutMs: options.timeoutMs ?? 5000,
+    }),
+  }));
+  return {
+    async deliver(event) {
+      const data: DeliveryJobData = {
+        id: event.key,
+        key: event.key,
+        command: event.command,
+        sdkAppId: event.sdkAppId,
+        receivedAt: event.receivedAt.getTime(),
+        body: event.body,
+      };
+      const json = JSON.stringify(data);
+      await Promise.all(
+        writers
+          .filter(({ target }) => !target.commands || target.commands.has(event.command))
+          .map(({ writer }) => writer.add(DELIVERY_JOB, json, event.key)),
+      );
+    },
+    async close() {
+      await Promise.all(writers.map(({ writer }) => writer.close()));
+    },
+  };
+}

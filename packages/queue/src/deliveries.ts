@@ -1,0 +1,61 @@
+import { SdkAppIdSchema } from '@imsync/protocol';
+import type { JobsOptions } from 'bullmq';
+import * as v from 'valibot';
+import type { RetentionPolicy } from './retry.js';
+
+/** Every job on a destination's queue has this name: one event to deliver there. */
+export const DELIVERY_JOB = 'delivery';
+
+/** The backoff type delivery jobs ask for; delivery workers implement it with their schedule. */
+export const DELIVERY_BACKOFF = 'delivery-schedule';
+
+/**
+ * One queue per destination: a destination that is slow, down or paused holds back only its own
+ * queue, and shows in the dashboard as its own queue (waiting, failed, retry, pause).
+ */
+export function deliveryQueueName(destination: string): string {
+  return `deliver-${destination}`;
+}
+
+/** The set of destination names the workers run, for the dashboard and `imsync replay`. */
+export function destinationsKey(prefix: string): string {
+  return `${prefix}:destinations`;
+}
+
+/**
+ * One event to deliver: everything a destination sends, so a delivery needs neither the archive
+ * nor the ingest job. `id` is the webhook-id: the event's key, the same on every retry and replay.
+ */
+export const DeliveryJobDataSchema = v.object({
+  id: v.string(),
+  key: v.string(),
+  command: v.string(),
+  sdkAppId: SdkAppIdSchema,
+  /** When the receiver accepted the callback, ms since the epoch. */
+  receivedAt: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  /** The callback body exactly as received. */
+  body: v.string(),
+});
+
+export type DeliveryJobData = v.InferOutput<typeof DeliveryJobDataSchema>;
+
+/**
+ * Completed deliveries are kept for an hour (at most 10,000): long enough that a fan-out repeated
+ * after a worker crash finds the job id still there and adds nothing. Failed ones wait 14 days for
+ * someone to look and retry: the failed set is the destination's dead-letter queue.
+ */
+const DELIVERY_RETENTION: RetentionPolicy = {
+  completedAgeSeconds: 3600,
+  completedCount: 10_000,
+  failedAgeSeconds: 14 * 24 * 3600,
+  failedCount: 100_000,
+};
+
+export function deliveryJobOptions(attempts: number, retention: RetentionPolicy = DELIVERY_RETENTION): JobsOptions {
+  return {
+    attempts,
+    backoff: { type: DELIVERY_BACKOFF },
+    removeOnComplete: { age: retention.completedAgeSeconds, count: retention.completedCount },
+    removeOnFail: { age: retention.failedAgeSeconds, count: retention.failedCount },
+  };
+}
