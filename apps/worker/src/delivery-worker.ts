@@ -13,6 +13,7 @@ import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import * as v from 'valibot';
 import type { WorkerMetrics } from './metrics.js';
+import { workerOptions } from './worker-options.js';
 
 export interface DeliveryWorkerOptions {
   connection: Redis;
@@ -101,12 +102,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   };
 
   const worker = new Worker<DeliveryJobData, void, typeof DELIVERY_JOB>(queueName, processor, {
-    connection: options.connection,
-    prefix: options.prefix,
-    concurrency: options.concurrency,
-    lockDuration: options.lockDurationMs,
-    stalledInterval: options.stalledIntervalMs,
-    maxStalledCount: 10,
+    ...workerOptions(options),
     ...(options.rateLimit && { limiter: { max: options.rateLimit.max, duration: options.rateLimit.durationMs } }),
     settings: {
       backoffStrategy: (attemptsMade, type) => {

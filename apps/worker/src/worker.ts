@@ -7,6 +7,7 @@ import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { WorkerMetrics } from './metrics.js';
 import { type CallbackDeps, processCallback } from './processors/callback.js';
+import { workerOptions } from './worker-options.js';
 
 export interface IngestWorkerOptions extends CallbackDeps {
   /** A connection created with role `worker`; BullMQ duplicates it for its blocking reads. */
@@ -92,13 +93,7 @@ export function createIngestWorker(options: IngestWorkerOptions): IngestWorkerHa
   };
 
   const worker = new Worker<CallbackJobData, StoreOutcome, JobName>(INGEST_QUEUE, processor, {
-    connection: options.connection,
-    prefix: options.prefix,
-    concurrency: options.concurrency,
-    lockDuration: options.lockDurationMs,
-    stalledInterval: options.stalledIntervalMs,
-    // Processing is idempotent, so a job caught in a crash may be taken over again and again.
-    maxStalledCount: 10,
+    ...workerOptions(options),
     autorun: options.autorun ?? true,
     settings: { backoffStrategy: cappedExponentialBackoff(options.maxRetryDelayMs) },
   });
