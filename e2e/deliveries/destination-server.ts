@@ -9,6 +9,8 @@ export interface Received {
   /** Whether the signature verified with standardwebhooks' own `verify`. */
   readonly verified: boolean;
   readonly at: number;
+  /** What it was answered (0: held open, never answered). */
+  readonly status: number;
 }
 
 /** How the destination answers one request: a status (and headers), or never. */
@@ -39,8 +41,8 @@ export async function startDestinationServer(secret: string) {
     }
     const attempt = (attempts.get(id) ?? 0) + 1;
     attempts.set(id, attempt);
-    received.push({ id, body, verified, at: Date.now() });
     const reply = answer({ id, attempt });
+    received.push({ id, body, verified, at: Date.now(), status: reply === 'hang' ? 0 : reply.status });
     if (reply === 'hang') {
       hanging.add(res);
       return;
@@ -53,8 +55,16 @@ export async function startDestinationServer(secret: string) {
   return {
     url: `http://127.0.0.1:${port}/hooks`,
     received,
-    /** Distinct webhook-ids answered 2xx... by the default answer: ids seen at least once. */
+    /** Distinct webhook-ids seen. */
     ids: () => new Set(received.map((r) => r.id)),
+    /** How many times each webhook-id was answered 2xx (a delivery that counts). */
+    delivered: () => {
+      const counts = new Map<string, number>();
+      for (const r of received.filter((each) => each.status >= 200 && each.status < 300)) {
+        counts.set(r.id, (counts.get(r.id) ?? 0) + 1);
+      }
+      return counts;
+    },
     answer(next: typeof answer) {
       answer = next;
     },
@@ -68,3 +78,5 @@ export async function startDestinationServer(secret: string) {
     },
   };
 }
+
+export type DestinationServer = Awaited<ReturnType<typeof startDestinationServer>>;

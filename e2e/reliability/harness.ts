@@ -1,5 +1,8 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { withDeadline } from '@imsync/async';
-import { SUPPORTED_COMMANDS } from '@imsync/protocol';
+import { CALLBACK_CATALOG, parseCallback, SUPPORTED_COMMANDS } from '@imsync/protocol';
 import { INGEST_QUEUE } from '@imsync/queue';
 import { checkArchive, type GeneratedEvent, type LoadSummary, runLoad } from '@imsync/simulator';
 import {
@@ -14,6 +17,7 @@ import {
 } from '@imsync/testing';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { type DestinationServer, startDestinationServer } from '../deliveries/destination-server.js';
 
 // Runs one fault scenario against real processes: Redis, PostgreSQL, a receiver and workers, with
 // a steady stream of signed callbacks from the simulator, then counts what reached the archive.
@@ -37,16 +41,16 @@ export interface ScenarioContext {
   queue: Queue;
   startReceiver(): Promise<AppProcess>;
   startWorker(): Promise<AppProcess>;
-  /** Sends so far, and the messages acknowledged so far. */
   /** Sends so far, the events (of every command) acknowledged so far, the time of the last 200. */
   progress(): { sends: number; acknowledged: readonly GeneratedEvent[]; lastOk: number };
   /** Resolves once `sends` sends have been made. */
   afterSends(sends: number): Promise<void>;
   /** Resolves with the time of the first 200 after `since` (ms since the epoch). */
   firstOkAfter(since: number): Promise<number>;
-  /** Resolves once every message in `messages` is in the archive. */
   /** Resolves once every event is in its archive and every recall applied to its message. */
   allStored(events: readonly GeneratedEvent[], timeoutMs?: number): Promise<void>;
+  /** With `destination`: the webhook receiver every event is delivered to. */
+  destination?: DestinationServer;
 }
 
 export interface Scenario {
@@ -57,6 +61,8 @@ export interface Scenario {
   count?: number;
   rate?: number;
   duplicates?: number;
+  /** Workers also deliver every event to a verifying webhook receiver (short retry schedule). */
+  destination?: boolean;
   /** Runs alongside the load; resolves with how long the pipeline took to recover (ms) and a note. */
   fault(ctx: ScenarioContext): Promise<{ recoveryMs: number; note?: string }>;
   /** After the load: anything an operator would do (e.g. retry the failed set). */
@@ -92,6 +98,9 @@ export interface ScenarioResult {
   recoveryMs: number;
   note: string;
   elapsedMs: number;
+  /** With a destination: acknowledged events it never got (answered 2xx), and extra 2xx deliveries. */
+  undelivered?: number;
+  redelivered?: number;
 }
 
 export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
@@ -105,6 +114,25 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
   connection.on('error', () => {});
   const queue = new Queue(INGEST_QUEUE, { connection, prefix: 'imsync' });
   queue.on('error', () => {});
+  const destination = scenario.destination ? await startDestinationServer(DESTINATION_SECRET) : undefined;
+  const sinksDir = destination ? await mkdtemp(join(tmpdir(), 'imsync-reliability-')) : undefined;
+  const sinksFile = sinksDir && join(sinksDir, 'sinks.json');
+  if (destination && sinksFile) {
+    await writeFile(
+      sinksFile,
+      JSON.stringify({
+        destinations: [
+          {
+            name: 'hooks',
+            type: 'http',
+            url: destination.url,
+            secret: DESTINATION_SECRET,
+            retrySchedule: '0,1s,2s,2s,2s,5s,5s,10s,10s,10s',
+          },
+        ],
+      }),
+    );
+  }
 
   const startReceiver = async () => {
     const receiver = await startAppProcess('receiver', {
@@ -130,7 +158,7 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
       DATABASE_URL: databaseUrl,
       TIM_SDK_APP_ID: SDK_APP_ID,
       METRICS_PORT: '0',
-
+      ...(sinksFile && { IMSYNC_SINKS_FILE: sinksFile }),
       ...FAST_RECOVERY.worker,
     });
     processes.push(worker);
@@ -150,6 +178,7 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
     receiver: undefined as unknown as AppProcess,
     workers: [],
     queue,
+    ...(destination && { destination }),
     startReceiver,
     startWorker,
     progress: () => ({ sends, acknowledged, lastOk: okTimes.at(-1) ?? 0 }),
@@ -232,6 +261,7 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
     const ackedCheck = await checkArchive(databaseUrl, summary.acknowledgedEvents);
     const sentCheck = await checkArchive(databaseUrl, summary.sentEvents);
     const rejected = Object.values(summary.rejected).reduce((sum, n) => sum + n, 0);
+    const deliveries = destination && (await deliveryCheck(destination, acknowledgedEvents));
     return {
       id: scenario.id,
       title: scenario.title,
@@ -253,13 +283,48 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
       recoveryMs: Math.round(after?.recoveryMs ?? fault.recoveryMs),
       note: [fault.note, after?.note].filter(Boolean).join('; '),
       elapsedMs: Math.round(performance.now() - started),
+      ...deliveries,
     };
   } finally {
     await Promise.all(processes.map((p) => p.stop('SIGKILL')));
     await queue.close().catch(() => {});
     connection.disconnect();
     await Promise.all([redis.dispose(), postgres.dispose()]);
+    await destination?.close();
+    if (sinksDir) {
+      await rm(sinksDir, { recursive: true, force: true });
+    }
   }
+}
+
+/** The distinct keys (webhook-ids) of events, as the receiver derives them. */
+export function eventKeys(events: readonly GeneratedEvent[]): Set<string> {
+  return new Set(
+    events.flatMap((event) => {
+      const definition = CALLBACK_CATALOG[event.command];
+      const parsed = definition && parseCallback(definition, event.ref.sdkAppId, JSON.parse(event.body));
+      return parsed?.ok ? [parsed.key] : [];
+    }),
+  );
+}
+
+const DESTINATION_SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+
+/**
+ * Waits until the destination has every acknowledged event (by its key, the webhook-id), then
+ * counts what it never got and what it got twice.
+ */
+async function deliveryCheck(destination: DestinationServer, events: readonly GeneratedEvent[]) {
+  const keys = eventKeys(events);
+  const deadline = Date.now() + WAIT_LIMIT_MS;
+  while ([...keys].some((key) => !destination.delivered().has(key)) && Date.now() < deadline) {
+    await sleep(100);
+  }
+  const delivered = destination.delivered();
+  return {
+    undelivered: [...keys].filter((key) => !delivered.has(key)).length,
+    redelivered: [...delivered.values()].reduce((sum, n) => sum + n - 1, 0),
+  };
 }
 
 /** No wait in a scenario is open-ended: a stuck pipeline fails the scenario with a reason. */

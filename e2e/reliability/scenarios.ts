@@ -1,6 +1,6 @@
 import { CALLBACK_CATALOG } from '@imsync/protocol';
 import pg from 'pg';
-import { type Scenario, type ScenarioContext, sleep, WAIT_LIMIT_MS } from './harness.js';
+import { eventKeys, type Scenario, type ScenarioContext, sleep, WAIT_LIMIT_MS } from './harness.js';
 
 // The fault scenarios of RELIABILITY.md. Each injects its fault a little into the load, while
 // callbacks keep coming, and says how long the pipeline took to recover.
@@ -144,7 +144,37 @@ export const SCENARIOS: Scenario[] = [
       };
     },
   },
+  {
+    id: 'destination-outage',
+    title: 'The webhook destination answers 503 for 5 s under load, then recovers',
+    destination: true,
+    async fault(ctx) {
+      await ctx.afterSends(600);
+      const { destination } = ctx;
+      if (!destination) {
+        throw new Error('no destination');
+      }
+      destination.answer(() => ({ status: 503 }));
+      await sleep(5000);
+      destination.answer(() => ({ status: 200 }));
+      const back = Date.now();
+      // Recovered once every event acknowledged so far has reached the destination.
+      await waitForDeliveries(ctx, back);
+      return { recoveryMs: Date.now() - back, note: 'destination back → everything acknowledged delivered' };
+    },
+  },
 ];
+
+/** Resolves once the destination has a 2xx delivery of every event acknowledged so far. */
+async function waitForDeliveries(ctx: ScenarioContext, since: number): Promise<void> {
+  const keys = [...eventKeys(ctx.progress().acknowledged)];
+  while (keys.some((key) => !ctx.destination?.delivered().has(key))) {
+    if (Date.now() - since > WAIT_LIMIT_MS) {
+      throw new Error(`not all ${keys.length} acknowledged events delivered within ${WAIT_LIMIT_MS} ms`);
+    }
+    await sleep(100);
+  }
+}
 
 async function waitUntilDrained(ctx: ScenarioContext): Promise<void> {
   const deadline = Date.now() + WAIT_LIMIT_MS;
