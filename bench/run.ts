@@ -79,6 +79,9 @@ function report(receiverBench: ReceiverBench, workerBench: WorkerBench, e2eResul
   const noop = pick(workerRounds, 'noop');
   const stored = pick(workerRounds, 'imsync');
   const ratio3 = median(stored.map((r) => r.perSecond)) / median(noop.map((r) => r.perSecond));
+  const delivering = pick(workerRounds, 'delivery');
+  const deliveryCpuUs = median(delivering.map((r) => r.workerCpuUs)) - median(stored.map((r) => r.workerCpuUs));
+  const deliveryRedisUs = median(delivering.map((r) => r.redisCpuUs)) - median(stored.map((r) => r.redisCpuUs));
   const pairRatios3 = stored.map((r, i) => r.perSecond / (noop[i]?.perSecond ?? 1));
   const backlog = e2eResult.backlog;
   const tenth = Math.max(1, Math.floor(backlog.length / 6));
@@ -174,8 +177,16 @@ the commit. Both run at concurrency ${workerOptions.concurrency}, on the same Re
 | baseline (b) no-op | ${spread(noop.map((r) => r.perSecond))} | ${spread(noop.map((r) => r.workerCpuUs))} µs | ${spread(noop.map((r) => r.redisCpuUs))} µs | – | ${spread(noop.map((r) => r.rssMiB))} MiB |
 | imsync worker | ${spread(stored.map((r) => r.perSecond))} | ${spread(stored.map((r) => r.workerCpuUs))} µs | ${spread(stored.map((r) => r.redisCpuUs))} µs | ${spread(stored.map((r) => r.postgresCpuUs))} µs | ${spread(stored.map((r) => r.rssMiB))} MiB |
 | **ratio** | **${ratio3.toFixed(2)}×** (per round: ${pairRatios3.map((r) => r.toFixed(2)).join(', ')}) | | | | |
+| imsync + one HTTP destination | ${spread(delivering.map((r) => r.perSecond))} | ${spread(delivering.map((r) => r.workerCpuUs))} µs | ${spread(delivering.map((r) => r.redisCpuUs))} µs | ${spread(delivering.map((r) => r.postgresCpuUs))} µs | ${spread(delivering.map((r) => r.rssMiB))} MiB |
 
-Every message stored exactly once in every round: ${stored.every((r) => r.storedOnce) ? 'yes' : '**NO**'}.
+Every message stored exactly once in every round: ${[...stored, ...delivering].every((r) => r.storedOnce) ? 'yes' : '**NO**'}.
+
+**What a delivery costs.** The last row adds one HTTP destination (a local server that answers 204
+at once, so the cost measured is all imsync's): the fan-out writes a delivery job to the
+destination's own queue, and a delivery worker in the same process signs (Standard Webhooks) and
+POSTs the envelope. That is ${deliveryCpuUs.toFixed(0)} µs more worker CPU and ${deliveryRedisUs.toFixed(0)} µs more Redis CPU
+per event (medians), ${(median(delivering.map((r) => r.perSecond)) / median(stored.map((r) => r.perSecond))).toFixed(2)}× the archive-only drain rate; the round ends when every event is
+archived **and** delivered.
 
 ## 4. Memory
 

@@ -20,5 +20,6 @@ test('pnpm bench --smoke writes a report whose correctness checks hold', async (
   }
   expect(report).toContain('Every 200 is backed by a job in Redis: yes');
   expect(report).toContain('Every message stored exactly once in every round: yes');
+  expect(report).toMatch(/What a delivery costs\.[\s\S]*µs more worker CPU/);
   expect(report).toMatch(/Stored at the end: (\d+) of \1 acknowledged messages, 0 missing,\n0 duplicate rows/);
 }, 180_000);

@@ -1,5 +1,7 @@
 import { once } from 'node:events';
 import { mkdtemp } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -7,7 +9,7 @@ import {
   startLocalPostgres as startPostgres,
   startLocalRedis as startRedis,
 } from '@imsync/local-services';
-import { createProducer, createRedis, INGEST_QUEUE } from '@imsync/queue';
+import { createProducer, createRedis, deliveryQueueName, INGEST_QUEUE } from '@imsync/queue';
 import { checkStored, type GeneratedMessage, MessageFactory } from '@imsync/simulator';
 import { Queue } from 'bullmq';
 import type { Built } from './lib/build.js';
@@ -22,7 +24,8 @@ import { SDK_APP_ID } from './receiver.js';
 // the queue is resumed and stops when the last job completed.
 
 export interface DrainRound {
-  variant: 'noop' | 'imsync';
+  /** `delivery`: imsync with one HTTP destination, a local server answering 204 at once. */
+  variant: 'noop' | 'imsync' | 'delivery';
   jobs: number;
   seconds: number;
   perSecond: number;
@@ -30,7 +33,7 @@ export interface DrainRound {
   redisCpuUs: number;
   postgresCpuUs: number;
   rssMiB: number;
-  /** imsync only: every message is in the archive exactly once. */
+  /** imsync only: every message is in the archive exactly once (and, delivery, at the destination). */
   storedOnce: boolean;
 }
 
@@ -61,7 +64,7 @@ export async function benchWorker(options: WorkerBenchOptions): Promise<WorkerBe
       // The same messages for both variants of a round.
       const factory = new MessageFactory({ seed: round, groups: 200 });
       const messages = Array.from({ length: options.jobs }, () => factory.next());
-      for (const variant of ['noop', 'imsync'] as const) {
+      for (const variant of ['noop', 'imsync', 'delivery'] as const) {
         results.push(
           await oneRound(variant, `drain${round}${variant}`, messages, options, { redis, postgres, connection }),
         );
@@ -118,6 +121,7 @@ async function oneRound(
     );
   }
   const databaseUrl = await postgres.createDatabase();
+  const sink = variant === 'delivery' ? await startSink() : undefined;
   const env = {
     REDIS_URL: redis.url,
     QUEUE_PREFIX: prefix,
@@ -129,7 +133,13 @@ async function oneRound(
       ? await startScript(options.built.scripts, 'noop-worker.js', env, 'worker started')
       : await startAppProcess(
           'worker',
-          { ...env, DATABASE_URL: databaseUrl, TIM_SDK_APP_ID: SDK_APP_ID, METRICS_PORT: '0' },
+          {
+            ...env,
+            DATABASE_URL: databaseUrl,
+            TIM_SDK_APP_ID: SDK_APP_ID,
+            METRICS_PORT: '0',
+            ...(sink && { SYNC_HTTP_URL: sink.url, SYNC_HTTP_SECRET: SINK_SECRET }),
+          },
           { discardAfterReady: true, deployedAt: options.built.worker, nodeArgs: profiling.nodeArgs },
         ).then((app) => ({ pid: app.child.pid ?? 0, stop: () => app.stop() }));
   try {
@@ -139,22 +149,28 @@ async function oneRound(
     const rss = watchRss(worker.pid);
     const started = performance.now();
     await queue.resume();
-    // Done when nothing waits or runs any more (completed jobs are trimmed to the retention count).
-    while (Object.values(await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized')).some((n) => n > 0)) {
+    // Done when nothing waits or runs any more (completed jobs are trimmed to the retention count),
+    // on the ingest queue and, with a destination, on its delivery queue.
+    const pending = async (q: Queue) =>
+      Object.values(await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized')).some((n) => n > 0);
+    const deliveries = sink && new Queue(deliveryQueueName('http'), { connection: queueConnection, prefix });
+    while ((await pending(queue)) || (deliveries && (sink?.received ?? 0) < messages.length)) {
       await sleep(20);
     }
     const seconds = (performance.now() - started) / 1000;
     const cpu1 = [cpuSeconds(worker.pid), cpuSeconds(redisPid), cpuSeconds(postgresPid, true)];
     const perMessageUs = (i: number) => (((cpu1[i] ?? 0) - (cpu0[i] ?? 0)) / messages.length) * 1e6;
     let storedOnce = false;
-    if (variant === 'imsync') {
+    if (variant !== 'noop') {
       const check = await checkStored(databaseUrl, SDK_APP_ID, messages);
       storedOnce =
         check.missing === 0 &&
         check.duplicateRows === 0 &&
         check.totalRows === messages.length &&
-        (await queue.getFailedCount()) === 0;
+        (await queue.getFailedCount()) === 0 &&
+        (!sink || sink.received === messages.length);
     }
+    await deliveries?.close();
     return {
       variant,
       jobs: messages.length,
@@ -162,7 +178,7 @@ async function oneRound(
       perSecond: messages.length / seconds,
       workerCpuUs: perMessageUs(0),
       redisCpuUs: perMessageUs(1),
-      postgresCpuUs: variant === 'imsync' ? perMessageUs(2) : 0,
+      postgresCpuUs: variant === 'noop' ? 0 : perMessageUs(2),
       rssMiB: rss.stop() / MIB,
       storedOnce,
     };
@@ -170,5 +186,33 @@ async function oneRound(
     await worker.stop();
     await queue.close();
     queueConnection.disconnect();
+    await sink?.close();
   }
+}
+
+const SINK_SECRET = `whsec_${Buffer.alloc(32, 1).toString('base64')}`;
+
+/** A destination that takes every delivery at once (204), counting them: the cost is all imsync's. */
+async function startSink() {
+  let received = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      received++;
+      res.writeHead(204).end();
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
+    get received() {
+      return received;
+    },
+    async close() {
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    },
+  };
 }
