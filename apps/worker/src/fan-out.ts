@@ -1,10 +1,4 @@
-import {
-  createJobWriter,
-  DELIVERY_JOB,
-  type DeliveryJobData,
-  deliveryJobOptions,
-  deliveryQueueName,
-} from '@imsync/queue';
+import { createJobWriter, DELIVERY_JOB, deliveryJobData, deliveryJobOptions, deliveryQueueName } from '@imsync/queue';
 import type { ArchivedEvent } from '@imsync/sinks';
 import type { Redis } from 'ioredis';
 
@@ -45,15 +39,7 @@ export function createFanOut(options: {
   }));
   return {
     async deliver(event) {
-      const data: DeliveryJobData = {
-        id: event.key,
-        key: event.key,
-        command: event.command,
-        sdkAppId: event.sdkAppId,
-        receivedAt: event.receivedAt.getTime(),
-        body: event.body,
-      };
-      const json = JSON.stringify(data);
+      const json = deliveryJobData(event);
       await Promise.all(
         writers
           .filter(({ target }) => !target.commands || target.commands.has(event.command))

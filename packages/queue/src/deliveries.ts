@@ -39,6 +39,30 @@ export const DeliveryJobDataSchema = v.object({
 
 export type DeliveryJobData = v.InferOutput<typeof DeliveryJobDataSchema>;
 
+/** What a delivery needs of an archived event (the worker's fan-out and `imsync replay` alike). */
+export interface DeliverableEvent {
+  /** The catalog key: the webhook-id every delivery of this event carries. */
+  readonly key: string;
+  readonly command: string;
+  readonly sdkAppId: string;
+  readonly receivedAt: Date;
+  /** The callback body exactly as received. */
+  readonly body: string;
+}
+
+/** The delivery job's data for an event, as JSON: one mapping, so a replay sends what the original did. */
+export function deliveryJobData(event: DeliverableEvent): string {
+  const data: DeliveryJobData = {
+    id: event.key,
+    key: event.key,
+    command: event.command,
+    sdkAppId: event.sdkAppId,
+    receivedAt: event.receivedAt.getTime(),
+    body: event.body,
+  };
+  return JSON.stringify(data);
+}
+
 /**
  * Completed deliveries are kept for an hour (at most 10,000): long enough that a fan-out repeated
  * after a worker crash finds the job id still there and adds nothing. Failed ones wait 14 days for

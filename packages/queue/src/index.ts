@@ -3,6 +3,7 @@ export {
   DELIVERY_JOB,
   type DeliveryJobData,
   DeliveryJobDataSchema,
+  deliveryJobData,
   deliveryJobOptions,
   deliveryQueueName,
   destinationsKey,
