@@ -9,7 +9,9 @@ type Params = Record<string, string>;
  * message: it puts jobs back to work, pauses the flow, or removes jobs that already finished.
  * Everything else (add, edit or remove a job, empty, obliterate, change a job's delay or priority,
  * a queue's concurrency or rate limit, job schedulers, and any route a later bull-board adds)
- * could delete or forge messages Tencent was already told we have, and is refused unless allowed.
+ * could delete or forge messages Tencent was already told we have, or events a destination has
+ * not been sent, and is refused unless allowed. The routes name no queue: the same rules hold for
+ * the ingest queue and for every destination's delivery queue.
  */
 export const ALLOWED_ACTIONS: Readonly<Record<string, (params: Params) => boolean>> = {
   'PUT /api/queues/pause': () => true,
@@ -20,7 +22,7 @@ export const ALLOWED_ACTIONS: Readonly<Record<string, (params: Params) => boolea
   'PUT /api/queues/:queueName/retry/:queueStatus': () => true,
   'PUT /api/queues/:queueName/:jobId/retry': () => true,
   'PUT /api/queues/:queueName/:jobId/promote': () => true,
-  // Cleaning waiting, delayed or active jobs would drop messages not yet stored.
+  // Cleaning waiting, delayed or active jobs would drop messages not yet stored or delivered.
   'PUT /api/queues/:queueName/clean/:queueStatus': ({ queueStatus }) =>
     queueStatus === 'completed' || queueStatus === 'failed',
 };

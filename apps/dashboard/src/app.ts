@@ -13,6 +13,7 @@ import { timeout } from 'hono/timeout';
 import type { Registry } from 'prom-client';
 import { refuseDestructiveActions } from './action-policy.js';
 import { type Auth, sameOriginOnly } from './auth.js';
+import type { DestinationQueues } from './destination-queues.js';
 import { type LoginLimits, registerLoginRoutes } from './login.js';
 
 const BOARD_PATH = '/queues';
@@ -20,7 +21,10 @@ const BOARD_PATH = '/queues';
 const LOOPBACK_HOST = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
 
 export interface DashboardDeps {
+  /** The queues shown from the start: the ingest queue. */
   queues: readonly Queue[];
+  /** The destinations' delivery queues, each shown once found (none when absent). */
+  destinations?: DestinationQueues;
   /** Absent in local-only mode: no login. */
   auth: Auth | undefined;
   readOnly: boolean;
@@ -108,17 +112,17 @@ export function createDashboardApp(deps: DashboardDeps): Hono {
   }
 
   const board = new HonoAdapter(serveStatic);
-  createBullBoard({
-    queues: deps.queues.map(
-      (queue) =>
-        new BullMQAdapter(queue, {
-          readOnlyMode: deps.readOnly,
-          description: queueDescription(queue.name),
-        }),
-    ),
+  const adapter = (queue: Queue, description: string) =>
+    new BullMQAdapter(queue, { readOnlyMode: deps.readOnly, description });
+  const bullBoard = createBullBoard({
+    queues: deps.queues.map((queue) => adapter(queue, queueDescription(queue.name))),
     serverAdapter: board,
     options: { uiConfig: { boardTitle: 'imsync' } },
   });
+  // bull-board reads its queues at each request: one added now is served from the next one on.
+  deps.destinations?.onFound(({ destination, queue }) =>
+    bullBoard.addQueue(adapter(queue, deliveryDescription(destination))),
+  );
   board.setBasePath(BOARD_PATH);
   app.route(BOARD_PATH, board.registerPlugin());
   return app;
@@ -136,4 +140,13 @@ function queueDescription(queueName: string): string {
   return `Every stored callback, one job per event: ${[...kinds]
     .map(([job, commands]) => `${job} (${commands.join(', ')})`)
     .join('; ')}.`;
+}
+
+/** What a destination's queue is for, and what the board's buttons do to it. */
+function deliveryDescription(destination: string): string {
+  return (
+    `Deliveries to ${destination}: one job per archived event to send there. Its failed set is its ` +
+    'dead-letter queue (events it refused for good or that ran out of retries); retry re-sends them, ' +
+    'pause stops deliveries to it, resume starts them again.'
+  );
 }

@@ -15,9 +15,13 @@ import { createDashboardApp } from './app.js';
 import { createAuth } from './auth.js';
 import { loadDashboardConfig } from './config.js';
 import { createDashboardServer } from './dashboard-server.js';
+import { startDestinationDiscovery } from './destination-queues.js';
 import { loadOrCreatePassword } from './password-file.js';
 
 // Process start: parse config, build the dependencies, listen, and wire shutdown. No logic here.
+
+/** How often the set of destinations is read again: a destination a worker adds shows within this. */
+const DESTINATION_DISCOVERY_INTERVAL_MS = 10_000;
 
 const config = loadConfigOrExit('imsync-dashboard', () => loadDashboardConfig(process.env));
 const logger = createLogger({ name: 'imsync-dashboard', level: config.LOG_LEVEL });
@@ -46,17 +50,26 @@ const password =
 
 const redis = createRedis(config.REDIS_URL, { role: 'worker', connectionName: 'imsync-dashboard' });
 redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
-const queues = ALL_QUEUES.map((name) => {
+const openQueue = (name: string) => {
   const queue = new Queue(name, { connection: redis, prefix: config.QUEUE_PREFIX });
   queue.on('error', (error) => logger.warn({ err: error.message, queue: name }, 'queue error'));
   return queue;
+};
+const queues = ALL_QUEUES.map(openQueue);
+const destinations = startDestinationDiscovery({
+  redis,
+  prefix: config.QUEUE_PREFIX,
+  openQueue,
+  logger,
+  intervalMs: DESTINATION_DISCOVERY_INTERVAL_MS,
 });
 
 const registry = createRegistry({ service: 'dashboard' });
-registerQueueMetrics(registry, METRIC_PREFIX, queues);
+registerQueueMetrics(registry, METRIC_PREFIX, () => [...queues, ...destinations.list().map(({ queue }) => queue)]);
 let accepting = true;
 const app = createDashboardApp({
   queues,
+  destinations,
   auth:
     config.DASHBOARD_USER !== undefined && password !== undefined
       ? createAuth({
@@ -92,7 +105,7 @@ const shutdown = createShutdown({
         return closeHttpServer(server);
       },
     },
-    { name: 'queues', run: () => Promise.all(queues.map((queue) => queue.close())) },
+    { name: 'queues', run: () => Promise.all([...queues.map((queue) => queue.close()), destinations.close()]) },
     { name: 'redis', run: () => closeRedis(redis) },
   ],
 });

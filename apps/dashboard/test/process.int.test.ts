@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRedis, destinationsKey } from '@imsync/queue';
 import { freePort, repoRoot, spawnCaptured, startAppProcess } from '@imsync/testing';
 import { test } from '@imsync/testing/vitest';
 import { expect, onTestFinished } from 'vitest';
@@ -122,5 +123,37 @@ test('with DASHBOARD_PASSWORD empty and no password file yet, the dashboard gene
     expect(await logIn(Number(env.PORT), password)).toEqual({ status: 303, session: true });
   } finally {
     await second.stop();
+  }
+});
+
+test('served, the dashboard shows and measures the queues of the destinations the workers registered', async ({
+  redis,
+}) => {
+  const prefix = `proc${process.pid}x${Date.now().toString(36)}`;
+  const writer = createRedis(redis.url, { role: 'worker' });
+  onTestFinished(() => writer.disconnect());
+  await writer.sadd(destinationsKey(prefix), 'crm', 'Not Valid');
+  const port = await freePort();
+  const dashboard = await startAppProcess('dashboard', {
+    REDIS_URL: redis.url,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    DASHBOARD_LOCAL_ONLY: 'true',
+    QUEUE_PREFIX: prefix,
+  });
+  try {
+    await dashboard.waitForLine((line) => line.msg === 'destination queue found' && line.destination === 'crm');
+    const skipped = await dashboard.waitForLine((line) => String(line.msg).startsWith('skipped a destination'));
+    expect(skipped).toMatchObject({ level: 'warn', destination: 'Not Valid' });
+
+    const listing = (await (await fetch(`http://127.0.0.1:${port}/queues/api/queues`)).json()) as {
+      queues: { name: string; description: string }[];
+    };
+    expect(listing.queues.map(({ name }) => name)).toEqual(['group-messages', 'deliver-crm']);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(/^imsync_queue_oldest_pending_age_seconds\{queue="deliver-crm"[^}]*\} 0$/m);
+  } finally {
+    // Shutdown closes the queues it found as well, and exits cleanly.
+    expect(await dashboard.stop()).toBe(0);
   }
 });

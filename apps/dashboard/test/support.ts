@@ -1,13 +1,23 @@
 import { STATUS_CODES } from 'node:http';
-import { ALL_QUEUES, type CallbackJobData, createRedis, INGEST_QUEUE, registerQueueMetrics } from '@imsync/queue';
+import {
+  ALL_QUEUES,
+  type CallbackJobData,
+  createRedis,
+  type DeliveryJobData,
+  deliveryQueueName,
+  INGEST_QUEUE,
+  registerQueueMetrics,
+} from '@imsync/queue';
 import { createRegistry, METRIC_PREFIX } from '@imsync/runtime';
 import { createCaptureLogger } from '@imsync/testing';
 import { test as base } from '@imsync/testing/vitest';
 import { type JobsOptions, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Hono } from 'hono';
+import type { Redis } from 'ioredis';
 import { expect, onTestFinished } from 'vitest';
 import { createDashboardApp, type DashboardDeps } from '../src/app.js';
 import { createAuth, SESSION_COOKIE } from '../src/auth.js';
+import { startDestinationDiscovery } from '../src/destination-queues.js';
 import type { LoginLimits } from '../src/login.js';
 
 export const CREDENTIALS = { user: 'admin', password: 'correct-horse-battery' } as const;
@@ -24,6 +34,10 @@ export interface TestDashboard {
   app: Hono;
   /** A separate handle on `group-messages` with its own connection, to see what Redis holds. */
   queue: Queue<CallbackJobData>;
+  /** The connection of `queue`, for what else a test reads or writes (the set of destinations). */
+  redis: Redis;
+  /** A separate handle on a destination's delivery queue, closed with the dashboard. */
+  deliveryQueue(destination: string): Queue<DeliveryJobData>;
   prefix: string;
   redisUrl: string;
   logLines: Record<string, unknown>[];
@@ -48,6 +62,8 @@ export interface DashboardOptions {
   now?: () => number;
   /** The readiness check for Redis; by default a PING on the board's own connection. */
   ping?: DashboardDeps['ping'];
+  /** How often the board reads the set of destinations again; 10 s (as served) by default. */
+  discoveryIntervalMs?: number;
 }
 
 let counter = 0;
@@ -66,16 +82,25 @@ async function buildDashboard(redisUrl: string, options: DashboardOptions = {}):
   const prefix = options.prefix ?? uniquePrefix();
   const connection = createRedis(redisUrl, { role: 'worker', connectionName: 'test-dashboard' });
   connection.on('error', () => {});
-  const queues = ALL_QUEUES.map((name) => {
+  const openQueue = (name: string) => {
     const queue = new Queue(name, { connection, prefix });
     queue.on('error', () => {});
     return queue;
+  };
+  const queues = ALL_QUEUES.map(openQueue);
+  const { logger, lines: logLines } = createCaptureLogger('test-dashboard');
+  const destinations = startDestinationDiscovery({
+    redis: connection,
+    prefix,
+    openQueue,
+    logger,
+    intervalMs: options.discoveryIntervalMs ?? 10_000,
   });
   const registry = createRegistry({ service: 'dashboard' });
-  registerQueueMetrics(registry, METRIC_PREFIX, queues);
-  const { logger, lines: logLines } = createCaptureLogger('test-dashboard');
+  registerQueueMetrics(registry, METRIC_PREFIX, () => [...queues, ...destinations.list().map(({ queue }) => queue)]);
   const app = createDashboardApp({
     queues,
+    destinations,
     auth:
       options.login === false
         ? undefined
@@ -99,14 +124,23 @@ async function buildDashboard(redisUrl: string, options: DashboardOptions = {}):
   inspection.on('error', () => {});
   const queue = new Queue<CallbackJobData>(INGEST_QUEUE, { connection: inspection, prefix });
   queue.on('error', () => {});
+  const handles: Queue[] = [queue];
   return {
     app,
     queue,
+    redis: inspection,
+    deliveryQueue(destination) {
+      const delivery = new Queue<DeliveryJobData>(deliveryQueueName(destination), { connection: inspection, prefix });
+      delivery.on('error', () => {});
+      handles.push(delivery);
+      return delivery;
+    },
     prefix,
     redisUrl,
     logLines,
     async close() {
-      await Promise.all([...queues, queue].map((each) => each.close()));
+      await destinations.close();
+      await Promise.all([...queues, ...handles].map((each) => each.close()));
       connection.disconnect();
       inspection.disconnect();
     },
@@ -218,12 +252,28 @@ export async function addJobs(dashboard: TestDashboard, count: number, options: 
  */
 export async function addFailedJobs(dashboard: TestDashboard, count: number): Promise<string[]> {
   const ids = await addJobs(dashboard, count);
+  await failJobs(dashboard, INGEST_QUEUE, ids);
+  return ids;
+}
+
+/**
+ * Has a real Worker on the dashboard's prefix take the jobs `ids` waiting in `queueName` and fail
+ * each with `error`: for good by default; another error fails an attempt, and a job with attempts
+ * left waits for its retry.
+ */
+export async function failJobs(
+  dashboard: TestDashboard,
+  queueName: string,
+  ids: readonly string[],
+  error: Error = new UnrecoverableError('the sink refused the message'),
+): Promise<void> {
+  const count = ids.length;
   const connection = createRedis(dashboard.redisUrl, { role: 'worker' });
   connection.on('error', () => {});
-  const worker = new Worker<CallbackJobData, void>(
-    INGEST_QUEUE,
+  const worker = new Worker(
+    queueName,
     async () => {
-      throw new UnrecoverableError('the sink refused the message');
+      throw error;
     },
     { connection, prefix: dashboard.prefix, autorun: false },
   );
@@ -249,7 +299,6 @@ export async function addFailedJobs(dashboard: TestDashboard, count: number): Pr
     connection.disconnect();
   }
   expect([...failed].sort()).toEqual([...ids].sort());
-  return ids;
 }
 
 interface Sample {
@@ -291,7 +340,7 @@ export async function metricValue(
   return found[0]?.value ?? Number.NaN;
 }
 
-/** The `group-messages` entry of bull-board's queue listing. */
+/** An entry of bull-board's queue listing. */
 export interface QueueListing {
   name: string;
   description: string;
@@ -301,10 +350,16 @@ export interface QueueListing {
   allowRetries: boolean;
 }
 
-export async function listGroupMessages(dashboard: TestDashboard, cookie?: string): Promise<QueueListing> {
+/** Every queue the board lists, as its API lists them. */
+export async function listQueues(dashboard: TestDashboard, cookie?: string): Promise<QueueListing[]> {
   const res = await call(dashboard, '/queues/api/queues', { cookie });
   expect(res.status).toBe(200);
-  const { queues } = (await res.json()) as { queues: QueueListing[] };
+  return ((await res.json()) as { queues: QueueListing[] }).queues;
+}
+
+/** The `group-messages` entry of the listing, checking that no other queue is listed. */
+export async function listGroupMessages(dashboard: TestDashboard, cookie?: string): Promise<QueueListing> {
+  const queues = await listQueues(dashboard, cookie);
   expect(queues.map((each) => each.name)).toEqual([...ALL_QUEUES]);
   const listing = queues.find((each) => each.name === INGEST_QUEUE);
   if (!listing) {

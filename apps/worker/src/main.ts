@@ -58,7 +58,7 @@ const metricsQueues = [INGEST_QUEUE, ...destinationConfigs.map((d) => deliveryQu
   queue.on('error', () => {});
   return queue;
 });
-registerQueueMetrics(registry, METRIC_PREFIX, metricsQueues);
+registerQueueMetrics(registry, METRIC_PREFIX, () => metricsQueues);
 const metrics = createWorkerMetrics(registry);
 
 let accepting = true;
