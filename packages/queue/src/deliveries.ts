@@ -64,6 +64,15 @@ export function deliveryJobData(event: DeliverableEvent): string {
 }
 
 /**
+ * The job id of a replayed delivery: not the event key, which the original delivery's job still
+ * holds for an hour after it completed (a replay under that id would be added as nothing). Within
+ * one run it is stable, so a run resumed with its run id skips the jobs it already added.
+ */
+export function replayJobId(key: string, runId: string): string {
+  return `${key}-r${runId}`;
+}
+
+/**
  * Completed deliveries are kept for an hour (at most 10,000): long enough that a fan-out repeated
  * after a worker crash finds the job id still there and adds nothing. Failed ones wait 14 days for
  * someone to look and retry: the failed set is the destination's dead-letter queue.

@@ -1,12 +1,14 @@
 export {
   DELIVERY_BACKOFF,
   DELIVERY_JOB,
+  type DeliverableEvent,
   type DeliveryJobData,
   DeliveryJobDataSchema,
   deliveryJobData,
   deliveryJobOptions,
   deliveryQueueName,
   destinationsKey,
+  replayJobId,
 } from './deliveries.js';
 export { type CallbackJobData, CallbackJobDataSchema, type JobName } from './jobs.js';
 export { registerQueueMetrics } from './metrics.js';
