@@ -5,9 +5,7 @@ import {
   GROUP_AFTER_RECALL_MSG,
   GROUP_AFTER_SEND_MSG,
   type JobKind,
-  MAX_JSON_DEPTH_LIMIT,
-  parseCallback,
-  parseJsonText,
+  parseStoredBody,
 } from '@imsync/protocol';
 import type { DeliverableEvent } from '@imsync/queue';
 import type pg from 'pg';
@@ -186,9 +184,8 @@ function eventOf(kind: JobKind, row: ArchiveRow): DeliverableEvent | { unreadabl
     return { unreadable: command };
   }
   // Parsed as the worker parsed it, so the key is the one it derived.
-  const decoded = parseJsonText(row.payload, MAX_JSON_DEPTH_LIMIT);
-  const parsed = decoded.ok ? parseCallback(definition, row.sdk_app_id, decoded.value) : undefined;
-  if (!parsed?.ok) {
+  const parsed = parseStoredBody(definition, row.sdk_app_id, row.payload);
+  if (!parsed.ok) {
     return { unreadable: command };
   }
   return {

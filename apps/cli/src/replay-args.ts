@@ -29,12 +29,12 @@ Each event is delivered with the webhook-id of its original delivery (its key), 
 deduplicates by webhook-id sees a repeat, never a new event: replaying too much is harmless, and a
 run stopped with Ctrl-C can simply be run again. Its job id is new (KEY-rRUN), so the original
 delivery's job, still kept for an hour after it completed, does not swallow it. Jobs get the
-destination's attempts and its worker's retry schedule. The destination's subscription is not
-checked: replay the commands it takes (--command).
+destination's attempts and its worker's retry schedule. Without --command, only the commands the
+destination subscribes to are replayed, as its workers recorded them.
 
 Environment: DATABASE_URL (the archive; read only), REDIS_URL (as the workers'), QUEUE_PREFIX
-(default imsync), REPLAY_ATTEMPTS (the destination's number of attempts, default ${DEFAULT_ATTEMPTS}: set it to
-the length of its retrySchedule when that is not the default), REPLAY_PAGE_ROWS (rows read per
+(default imsync), REPLAY_ATTEMPTS (tries per delivery; default: what the destination's workers
+recorded, else ${DEFAULT_ATTEMPTS}), REPLAY_PAGE_ROWS (rows read per
 query, default ${DEFAULT_PAGE_ROWS}).
 `;
 
@@ -52,6 +52,9 @@ export interface ReplayPlan extends ArchiveSelection {
   redisUrl: string;
   prefix: string;
   attempts: number;
+  /** Whether --command / REPLAY_ATTEMPTS were given; if not, the destination's recorded settings apply. */
+  commandsGiven: boolean;
+  attemptsGiven: boolean;
 }
 
 /** The commands whose archive has no group column. */
@@ -121,6 +124,8 @@ export function parseReplayArgs(argv: string[], env: NodeJS.ProcessEnv, now = ne
     redisUrl,
     prefix: prefixOf(set('QUEUE_PREFIX')),
     attempts: wholeNumber('REPLAY_ATTEMPTS', set('REPLAY_ATTEMPTS'), DEFAULT_ATTEMPTS, 100),
+    commandsGiven: values.command !== undefined && values.command.length > 0,
+    attemptsGiven: set('REPLAY_ATTEMPTS') !== undefined,
     pageRows: wholeNumber('REPLAY_PAGE_ROWS', set('REPLAY_PAGE_ROWS'), DEFAULT_PAGE_ROWS, 100_000),
   };
 }

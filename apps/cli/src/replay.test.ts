@@ -7,6 +7,7 @@ import {
   SUPPORTED_COMMANDS,
 } from '@imsync/protocol';
 import { describe, expect, test } from 'vitest';
+import { withRecordedSettings } from './replay.js';
 import { parseReplayArgs, REPLAY_HELP, type ReplayPlan } from './replay-args.js';
 import { UsageError } from './send.js';
 
@@ -147,5 +148,23 @@ describe('imsync replay arguments', () => {
     expect(REPLAY_HELP).toMatch(/same webhook-id|webhook-id of its original delivery/);
     expect(REPLAY_HELP).toMatch(/deduplicates by webhook-id/);
     expect(REPLAY_HELP).toMatch(/Ctrl-C/);
+  });
+});
+
+describe("the settings the destination's workers recorded", () => {
+  const recorded = JSON.stringify({ commands: [GROUP_AFTER_SEND_MSG, GROUP_AFTER_RECALL_MSG], attempts: 4 });
+
+  test('fill in the subscription and the attempts when the command line left them open', () => {
+    const filled = withRecordedSettings(plan(['--to', 'crm']), recorded);
+    expect(filled.commands).toEqual([GROUP_AFTER_SEND_MSG, GROUP_AFTER_RECALL_MSG]);
+    expect(filled.attempts).toBe(4);
+  });
+
+  test('never override --command or REPLAY_ATTEMPTS, and are ignored when absent or unreadable', () => {
+    const given = plan(['--to', 'crm', '--command', C2C_AFTER_SEND_MSG], { ...ENV, REPLAY_ATTEMPTS: '7' });
+    expect(withRecordedSettings(given, recorded)).toMatchObject({ commands: [C2C_AFTER_SEND_MSG], attempts: 7 });
+    const open = plan(['--to', 'crm']);
+    expect(withRecordedSettings(open, null)).toEqual(open);
+    expect(withRecordedSettings(open, '{"attempts":"x"}')).toEqual(open);
   });
 });

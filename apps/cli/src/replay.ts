@@ -5,14 +5,18 @@ import {
   createJobWriter,
   createRedis,
   DELIVERY_JOB,
+  type DestinationSettings,
+  DestinationSettingsSchema,
   deliveryJobData,
   deliveryJobOptions,
   deliveryQueueName,
+  destinationSettingsKey,
   destinationsKey,
   replayJobId,
 } from '@imsync/queue';
 import { SingleBar } from 'cli-progress';
 import pg from 'pg';
+import * as v from 'valibot';
 import { countArchiveRows, readArchive } from './replay-archive.js';
 import { parseReplayArgs, REPLAY_HELP, type ReplayPlan } from './replay-args.js';
 import { UsageError } from './send.js';
@@ -55,7 +59,8 @@ export async function replay(argv: string[]): Promise<number> {
   }
 }
 
-async function run(plan: ReplayPlan): Promise<number> {
+async function run(given: ReplayPlan): Promise<number> {
+  let plan = given;
   const started = performance.now();
   const redis = await connectRedis(plan.redisUrl);
   const client = new pg.Client({ connectionString: plan.databaseUrl, application_name: 'imsync-replay' });
@@ -75,6 +80,7 @@ async function run(plan: ReplayPlan): Promise<number> {
         })`,
       );
     }
+    plan = withRecordedSettings(plan, await redis.hget(destinationSettingsKey(plan.prefix), plan.to));
     await client.connect().catch((error: Error) => {
       throw new ReplayFailure(`PostgreSQL (DATABASE_URL) not reachable: ${error.message}`);
     });
@@ -213,4 +219,26 @@ function formatSummary(plan: ReplayPlan, counts: ReplayCounts, elapsedMs: number
     lines.push('  unreadable    rows whose payload no longer parses as its command were not replayed');
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The destination as its workers recorded it (its subscription, its attempts) fills what the
+ * command line left open: a replay without --command sends only what the destination takes.
+ */
+export function withRecordedSettings(plan: ReplayPlan, recorded: string | null): ReplayPlan {
+  if (recorded === null) {
+    return plan;
+  }
+  let settings: DestinationSettings;
+  try {
+    settings = v.parse(DestinationSettingsSchema, JSON.parse(recorded));
+  } catch {
+    return plan;
+  }
+  const subscribed = settings.commands;
+  return {
+    ...plan,
+    ...(!plan.commandsGiven && subscribed && { commands: plan.commands.filter((c) => subscribed.includes(c)) }),
+    ...(!plan.attemptsGiven && { attempts: settings.attempts }),
+  };
 }

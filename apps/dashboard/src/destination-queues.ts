@@ -1,5 +1,5 @@
 import { withDeadline } from '@imsync/async';
-import { deliveryQueueName, destinationsKey } from '@imsync/queue';
+import { DESTINATION_NAME, deliveryQueueName, destinationsKey } from '@imsync/queue';
 import type { Logger } from '@imsync/runtime';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -9,7 +9,6 @@ import type { Redis } from 'ioredis';
  * written by workers, but anyone who can write under QUEUE_PREFIX can add to it: a name is used
  * in queue names, keys and the board's URLs only once it passed this.
  */
-const DESTINATION_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** How long one read of the destinations' set waits for Redis, which may be reconnecting. */
 const READ_TIMEOUT_MS = 2000;

@@ -2,7 +2,9 @@ import { createDestinations, loadDestinationsConfig } from '@imsync/destinations
 import {
   closeRedis,
   createRedis,
+  type DestinationSettings,
   deliveryQueueName,
+  destinationSettingsKey,
   destinationsKey,
   INGEST_QUEUE,
   registerQueueMetrics,
@@ -130,6 +132,18 @@ const destinations = await startOrExit('imsync-worker', () => createDestinations
 if (accepting && destinations.length > 0) {
   // The dashboard and `imsync replay` find the destinations' queues here.
   await redis.sadd(destinationsKey(config.QUEUE_PREFIX), ...destinations.map((d) => d.name));
+  await redis.hset(
+    destinationSettingsKey(config.QUEUE_PREFIX),
+    Object.fromEntries(
+      destinationConfigs.map((d) => {
+        const settings: DestinationSettings = {
+          attempts: d.retrySchedule.length,
+          ...(d.commands && { commands: [...d.commands] }),
+        };
+        return [d.name, JSON.stringify(settings)];
+      }),
+    ),
+  );
   deliveries = destinations.map((destination, i) => {
     const destinationConfig = destinationConfigs[i] as (typeof destinationConfigs)[number];
     return createDeliveryWorker({

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import { SUPPORTED_COMMANDS } from '@imsync/protocol';
+import { DESTINATION_NAME } from '@imsync/queue';
 import { ConfigError, type Env, parseConfig } from '@imsync/runtime';
 import * as v from 'valibot';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
@@ -40,7 +41,6 @@ export interface ModuleDestinationConfig extends CommonConfig {
 
 export type DestinationConfig = HttpDestinationConfig | ModuleDestinationConfig;
 
-const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /**
@@ -113,7 +113,7 @@ const objectMessage = (expected: string) => (issue: v.BaseIssue<unknown>) => {
 const commonEntries = {
   name: v.pipe(
     v.string('must be a name of a-z, 0-9 and -'),
-    v.regex(NAME, 'must be 1 to 63 of a-z, 0-9 and -, starting with a letter or digit'),
+    v.regex(DESTINATION_NAME, 'must be 1 to 63 of a-z, 0-9 and -, starting with a letter or digit'),
   ),
   commands: v.optional(
     v.pipe(

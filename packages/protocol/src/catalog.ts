@@ -11,6 +11,8 @@ import {
   GROUP_AFTER_SEND_MSG,
 } from './commands.js';
 import { eventKey, messageIdentity, messageKey } from './identity.js';
+import { formatIssues } from './issues.js';
+import { MAX_JSON_DEPTH_LIMIT, parseJsonText } from './json-body.js';
 import { C2cMessageSchema, C2cRecallSchema } from './schemas/c2c.js';
 import {
   GroupCreatedSchema,
@@ -151,6 +153,26 @@ export const SUPPORTED_COMMANDS: readonly string[] = Object.freeze(Object.keys(C
 export type ParsedCallback =
   | { ok: true; definition: CallbackDefinition; body: unknown; key: string }
   | { ok: false; issues: v.BaseIssue<unknown>[] };
+
+/**
+ * A body already accepted once (a job's, an archived row's), parsed again as the worker parses
+ * it, so the key it derives is the one the receiver derived. `problem` says what is wrong if not.
+ */
+export function parseStoredBody(
+  definition: CallbackDefinition,
+  sdkAppId: string,
+  text: string,
+): { ok: true; body: unknown; key: string } | { ok: false; problem: string } {
+  // The receiver already enforced its configured depth; this bound only guards against odd input.
+  const decoded = parseJsonText(text, MAX_JSON_DEPTH_LIMIT);
+  if (!decoded.ok) {
+    return { ok: false, problem: `body is not JSON: ${decoded.detail}` };
+  }
+  const parsed = parseCallback(definition, sdkAppId, decoded.value);
+  return parsed.ok
+    ? { ok: true, body: parsed.body, key: parsed.key }
+    : { ok: false, problem: `body invalid: ${formatIssues(parsed.issues)}` };
+}
 
 /** Validates a decoded body against its command's schema and derives its key. */
 export function parseCallback(definition: CallbackDefinition, sdkAppId: string, value: unknown): ParsedCallback {

@@ -7,6 +7,7 @@ export {
   JOB_KINDS,
   type JobKind,
   parseCallback,
+  parseStoredBody,
   SUPPORTED_COMMANDS,
 } from './catalog.js';
 export {
@@ -29,7 +30,6 @@ export {
   DEFAULT_MAX_JSON_DEPTH,
   decodeJsonBody,
   MAX_JSON_DEPTH_LIMIT,
-  parseJsonText,
 } from './json-body.js';
 export type { C2cMessage, C2cRecall } from './schemas/c2c.js';
 export { KNOWN_ELEMENT_TYPES } from './schemas/elements.js';

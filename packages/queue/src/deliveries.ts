@@ -17,10 +17,30 @@ export function deliveryQueueName(destination: string): string {
   return `deliver-${destination}`;
 }
 
+/** A destination's name: its queue's name, log lines and metric labels (`a-z0-9-`). */
+export const DESTINATION_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
 /** The set of destination names the workers run, for the dashboard and `imsync replay`. */
 export function destinationsKey(prefix: string): string {
   return `${prefix}:destinations`;
 }
+
+/**
+ * A hash, destination name → its settings as JSON (`DestinationSettings`): what `imsync replay`
+ * needs to replay into a destination as its workers would fill it.
+ */
+export function destinationSettingsKey(prefix: string): string {
+  return `${prefix}:destination-settings`;
+}
+
+export const DestinationSettingsSchema = v.object({
+  /** Its subscription; absent: every command. */
+  commands: v.optional(v.array(v.string())),
+  /** Tries per delivery (the length of its retry schedule). */
+  attempts: v.pipe(v.number(), v.integer(), v.minValue(1)),
+});
+
+export type DestinationSettings = v.InferOutput<typeof DestinationSettingsSchema>;
 
 /**
  * One event to deliver: everything a destination sends, so a delivery needs neither the archive

@@ -1,12 +1,16 @@
 export {
   DELIVERY_BACKOFF,
   DELIVERY_JOB,
+  DESTINATION_NAME,
   type DeliverableEvent,
   type DeliveryJobData,
   DeliveryJobDataSchema,
+  type DestinationSettings,
+  DestinationSettingsSchema,
   deliveryJobData,
   deliveryJobOptions,
   deliveryQueueName,
+  destinationSettingsKey,
   destinationsKey,
   replayJobId,
 } from './deliveries.js';

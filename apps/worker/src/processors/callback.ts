@@ -4,9 +4,7 @@ import {
   formatIssues,
   GROUP_AFTER_SEND_MSG,
   type JobKind,
-  MAX_JSON_DEPTH_LIMIT,
-  parseCallback,
-  parseJsonText,
+  parseStoredBody,
 } from '@imsync/protocol';
 import { type CallbackJobData, CallbackJobDataSchema } from '@imsync/queue';
 import { type Archive, PermanentSinkError, type StoreOutcome } from '@imsync/sinks';
@@ -45,14 +43,9 @@ export async function processCallback(kind: JobKind, data: unknown, deps: Callba
     throw new UnrecoverableError(`job for SDKAppID ${sdkAppId}, which this worker does not serve (TIM_SDK_APP_ID)`);
   }
   const definition = definitionFor(kind, job.output.command);
-  // The receiver already enforced its configured depth; this bound only guards against odd jobs.
-  const decoded = parseJsonText(body, MAX_JSON_DEPTH_LIMIT);
-  if (!decoded.ok) {
-    throw new UnrecoverableError(`body is not JSON: ${decoded.detail}`);
-  }
-  const parsed = parseCallback(definition, sdkAppId, decoded.value);
+  const parsed = parseStoredBody(definition, sdkAppId, body);
   if (!parsed.ok) {
-    throw new UnrecoverableError(`body invalid: ${formatIssues(parsed.issues)}`);
+    throw new UnrecoverableError(parsed.problem);
   }
 
   if (await deps.dedupe.seen(parsed.key)) {
