@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withDeadline } from '@imsync/async';
-import { CALLBACK_CATALOG, parseCallback, SUPPORTED_COMMANDS } from '@imsync/protocol';
+import { CALLBACK_CATALOG, parseStoredBody, SUPPORTED_COMMANDS } from '@imsync/protocol';
 import { INGEST_QUEUE } from '@imsync/queue';
 import { checkArchive, type GeneratedEvent, type LoadSummary, runLoad } from '@imsync/simulator';
 import {
@@ -302,7 +302,7 @@ export function eventKeys(events: readonly GeneratedEvent[]): Set<string> {
   return new Set(
     events.flatMap((event) => {
       const definition = CALLBACK_CATALOG[event.command];
-      const parsed = definition && parseCallback(definition, event.ref.sdkAppId, JSON.parse(event.body));
+      const parsed = definition && parseStoredBody(definition, event.ref.sdkAppId, event.body);
       return parsed?.ok ? [parsed.key] : [];
     }),
   );
