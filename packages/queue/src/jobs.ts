@@ -16,6 +16,8 @@ export const CallbackJobDataSchema = v.object({
   receivedAt: v.pipe(v.number(), v.integer(), v.minValue(0)),
   /** The receiver's request id, so a job's log lines lead back to the request. */
   requestId: v.optional(v.string()),
+  /** Where the event came from: a callback (the default), or Tencent's history (a backfill). */
+  source: v.optional(v.picklist(['callback', 'backfill'])),
 });
 
 export type CallbackJobData = v.InferOutput<typeof CallbackJobDataSchema>;

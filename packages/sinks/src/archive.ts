@@ -11,6 +11,8 @@ export interface ArchivedEvent<TBody = unknown> {
   /** The callback body exactly as received. */
   readonly body: string;
   readonly receivedAt: Date;
+  /** A callback (the default), or a message recovered from Tencent's history. */
+  readonly source?: 'callback' | 'backfill';
 }
 
 /** `stored`: this call wrote it; `duplicate`: the archive already had it, nothing written. */

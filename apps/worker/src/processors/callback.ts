@@ -58,6 +58,7 @@ export async function processCallback(kind: JobKind, data: unknown, deps: Callba
     message: parsed.body,
     body,
     receivedAt: new Date(receivedAt),
+    ...(job.output.source && { source: job.output.source }),
   };
   let outcome: StoreOutcome;
   try {

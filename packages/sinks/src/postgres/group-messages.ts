@@ -8,14 +8,14 @@ const INSERT = {
   name: 'imsync_archive_group_messages',
   text: `
     INSERT INTO group_messages (sdk_app_id, group_id, topic_id, msg_seq, random, msg_id, msg_time, event_time,
-                                from_account, operator_account, group_type, payload, received_at)
+                                from_account, operator_account, group_type, payload, received_at, source)
     SELECT sdk_app_id, group_id, topic_id, msg_seq, random, msg_id, to_timestamp(msg_time),
            to_timestamp(event_time / 1000.0), from_account, operator_account, group_type, payload,
-           to_timestamp(received_at / 1000.0)
+           to_timestamp(received_at / 1000.0), source
     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::bigint[],
-                $8::bigint[], $9::text[], $10::text[], $11::text[], $12::json[], $13::bigint[])
+                $8::bigint[], $9::text[], $10::text[], $11::text[], $12::json[], $13::bigint[], $14::text[])
       AS u(sdk_app_id, group_id, topic_id, msg_seq, random, msg_id, msg_time, event_time,
-           from_account, operator_account, group_type, payload, received_at)
+           from_account, operator_account, group_type, payload, received_at, source)
     ON CONFLICT ON CONSTRAINT group_messages_identity DO NOTHING
     RETURNING sdk_app_id::text, group_id, topic_id, msg_seq::text, random::text`,
 };
@@ -48,7 +48,7 @@ export function createGroupMessageWriter(pool: Pool) {
   const batched = createBatchedInsert<ArchivedEvent<GroupMessage>>({
     keyOf: rowKey,
     async insert(events) {
-      const columns = toColumns(events, ({ sdkAppId, message, body, receivedAt }) => {
+      const columns = toColumns(events, ({ sdkAppId, message, body, receivedAt, source }) => {
         const id = messageIdentity(sdkAppId, message);
         return [
           id.sdkAppId,
@@ -64,6 +64,7 @@ export function createGroupMessageWriter(pool: Pool) {
           message.Type,
           body,
           receivedAt.getTime(),
+          source ?? 'callback',
         ];
       });
       const result = await pool.query<Record<'sdk_app_id' | 'group_id' | 'topic_id' | 'msg_seq' | 'random', string>>({

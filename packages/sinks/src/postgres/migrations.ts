@@ -112,6 +112,61 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX group_events_group ON group_events (sdk_app_id, group_id, event_time);
     `,
   },
+  {
+    version: 3,
+    name: 'sequence gaps and backfill',
+    sql: `
+      -- Where a message came from: its callback, or Tencent's group history (a backfill).
+      ALTER TABLE group_messages
+        ADD COLUMN source text NOT NULL DEFAULT 'callback' CHECK (source IN ('callback', 'backfill'));
+
+      -- Sequence numbers that have no message row and never will: tips and system messages
+      -- (they consume a seq but never arrive as a callback), recalled or expired placeholders
+      -- Tencent answers instead of the message, and what it no longer has at all.
+      CREATE TABLE sequence_accounts (
+        sdk_app_id  bigint      NOT NULL,
+        group_id    text        NOT NULL,
+        topic_id    text        NOT NULL DEFAULT '',
+        msg_seq     bigint      NOT NULL CHECK (msg_seq BETWEEN 0 AND 4294967295),
+        kind        text        NOT NULL CHECK (kind IN ('system', 'recalled', 'expired', 'unrecoverable')),
+        detail      text,
+        recorded_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (sdk_app_id, group_id, topic_id, msg_seq)
+      );
+
+      -- Per sequence (a group, or a topic of a Community): every seq up to contiguous_seq is
+      -- accounted for (a message or an account). Seqs before the first one imsync saw are not its
+      -- concern: a new sequence starts just below its first message.
+      CREATE TABLE sequence_marks (
+        sdk_app_id      bigint      NOT NULL,
+        group_id        text        NOT NULL,
+        topic_id        text        NOT NULL DEFAULT '',
+        group_type      text,
+        contiguous_seq  bigint      NOT NULL,
+        last_message_at timestamptz NOT NULL,
+        tail_checked_at timestamptz,
+        -- Set when Tencent says the group is gone: no more scans or backfill.
+        closed_reason   text,
+        PRIMARY KEY (sdk_app_id, group_id, topic_id)
+      );
+
+      -- The holes found above the marks, for backfill and for the gaps report.
+      CREATE TABLE sequence_holes (
+        sdk_app_id bigint      NOT NULL,
+        group_id   text        NOT NULL,
+        topic_id   text        NOT NULL DEFAULT '',
+        from_seq   bigint      NOT NULL,
+        to_seq     bigint      NOT NULL,
+        found_at   timestamptz NOT NULL DEFAULT now(),
+        -- open: found, backfill queued; closed: every seq in it accounted for.
+        state      text        NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'closed')),
+        closed_at  timestamptz,
+        PRIMARY KEY (sdk_app_id, group_id, topic_id, from_seq)
+      );
+      CREATE INDEX sequence_holes_open ON sequence_holes (found_at) WHERE state = 'open';
+      CREATE INDEX group_messages_received ON group_messages (received_at);
+    `,
+  },
 ];
 
 // Any constant works; it only has to be the same in every process that migrates this database.

@@ -11,6 +11,10 @@ const WRITER_GRANTS: Readonly<Record<string, readonly string[]>> = {
   c2c_messages: ['SELECT', 'INSERT', 'UPDATE (recalled_at, recall_payload)'],
   c2c_recalls: ['SELECT', 'INSERT'],
   group_events: ['SELECT', 'INSERT'],
+  // Gap detection and backfill: their own bookkeeping, nothing of the archive's content.
+  sequence_accounts: ['SELECT', 'INSERT'],
+  sequence_marks: ['SELECT', 'INSERT', 'UPDATE'],
+  sequence_holes: ['SELECT', 'INSERT', 'UPDATE'],
   imsync_migrations: ['SELECT'],
 };
 

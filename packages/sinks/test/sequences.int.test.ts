@@ -1,0 +1,96 @@
+import { loadFixture } from '@imsync/fixtures';
+import { GroupMessageSchema, messageIdentity, messageKey } from '@imsync/protocol';
+import { test } from '@imsync/testing/vitest';
+import * as v from 'valibot';
+import { expect } from 'vitest';
+import { createPool, createSequenceStore, migrate, PostgresArchive } from '../src/index.js';
+
+// Gap detection from the archive's own rows: marks, holes, the grace period, accounts.
+
+const SDK_APP_ID = '1600012345';
+const BASE = JSON.parse(loadFixture('text-public').text) as Record<string, unknown>;
+const KEY = { sdkAppId: SDK_APP_ID, groupId: '@TGS#2QH7MZ4NE', topicId: '' };
+
+const seqTest = test.extend('seq', async ({ databaseUrl }, { onCleanup }) => {
+  const pool = createPool({ connectionString: databaseUrl, onIdleError: () => {} });
+  onCleanup(() => pool.end());
+  await migrate(pool);
+  const archive = new PostgresArchive({ pool });
+  /** Stores messages with these seqs, received `agoMs` ago. */
+  const store = async (seqs: number[], agoMs: number, fields: Record<string, unknown> = {}) => {
+    for (const seq of seqs) {
+      const body = { ...BASE, ...fields, MsgSeq: seq };
+      const message = v.parse(GroupMessageSchema, body);
+      await archive.store('group-message', {
+        key: messageKey(messageIdentity(SDK_APP_ID, message)),
+        sdkAppId: SDK_APP_ID,
+        command: 'Group.CallbackAfterSendMsg',
+        message,
+        body: JSON.stringify(body),
+        receivedAt: new Date(Date.now() - agoMs),
+      });
+    }
+  };
+  return { pool, store, sequences: createSequenceStore(pool) };
+});
+
+const HOUR = 3_600_000;
+
+seqTest(
+  'holes between stored seqs are found once their next message is past the grace period',
+  async ({ seq: { store, sequences } }) => {
+    await store([101, 102, 103, 105], HOUR);
+    await store([108], 1000);
+    await sequences.refreshMarks(new Date(Date.now() - 2 * HOUR));
+    const [mark] = await sequences.activeMarks(new Date(Date.now() - 2 * HOUR));
+    // A new sequence starts just below its first message: what came before imsync is not a hole.
+    expect(mark).toMatchObject({ ...KEY, contiguousSeq: 100, groupType: 'Public' });
+    if (!mark) {
+      return;
+    }
+    // 106–107 is younger than the grace period: it may still fill by itself.
+    expect(await sequences.scan(mark, 60_000, new Date())).toEqual({
+      holes: [{ fromSeq: 104, toSeq: 104 }],
+      highest: 108,
+    });
+    // With no grace period both holes count; the mark moved up to the first hole.
+    const [moved] = await sequences.activeMarks(new Date(Date.now() - 2 * HOUR));
+    expect(moved?.contiguousSeq).toBe(103);
+    expect((await sequences.scan(moved ?? mark, 0, new Date())).holes).toEqual([
+      { fromSeq: 104, toSeq: 104 },
+      { fromSeq: 106, toSeq: 107 },
+    ]);
+  },
+);
+
+seqTest(
+  'accounted seqs (a tip, a recalled placeholder) close holes; the mark passes them',
+  async ({ seq: { store, sequences } }) => {
+    await store([1, 2, 4, 6], HOUR);
+    await sequences.account(KEY, [
+      { seq: 3, kind: 'system' },
+      { seq: 5, kind: 'recalled' },
+    ]);
+    await sequences.refreshMarks(new Date(Date.now() - 2 * HOUR));
+    const [mark] = await sequences.activeMarks(new Date(Date.now() - 2 * HOUR));
+    expect(await sequences.scan(mark ?? ({} as never), 0, new Date())).toEqual({ holes: [], highest: 6 });
+    expect((await sequences.activeMarks(new Date(Date.now() - 2 * HOUR)))[0]?.contiguousSeq).toBe(6);
+  },
+);
+
+seqTest(
+  'holes are recorded once; AVChatRoom and closed groups are not scanned',
+  async ({ seq: { store, sequences } }) => {
+    expect(await sequences.recordHoles(KEY, [{ fromSeq: 4, toSeq: 5 }])).toEqual([{ fromSeq: 4, toSeq: 5 }]);
+    expect(await sequences.recordHoles(KEY, [{ fromSeq: 4, toSeq: 5 }])).toEqual([]);
+    expect((await sequences.openHoles()).map((h) => [h.fromSeq, h.toSeq])).toEqual([[4, 5]]);
+    await sequences.closeHoles(KEY, { fromSeq: 1, toSeq: 10 });
+    expect(await sequences.openHoles()).toEqual([]);
+
+    await store([1, 3], HOUR, { GroupId: 'live-room', Type: 'AVChatRoom' });
+    await store([1, 3], HOUR, { GroupId: 'gone-group' });
+    await sequences.refreshMarks(new Date(Date.now() - 2 * HOUR));
+    await sequences.close({ ...KEY, groupId: 'gone-group' }, 'group_gone');
+    expect((await sequences.activeMarks(new Date(Date.now() - 2 * HOUR))).map((m) => m.groupId)).toEqual([]);
+  },
+);
