@@ -6,6 +6,10 @@ export interface WorkerMetrics {
   jobDuration: Histogram<'outcome' | 'kind'>;
   sinkErrors: Counter<'sink'>;
   deliveries: Counter<'destination' | 'outcome'>;
+  gapHolesFound: Counter;
+  backfillRecovered: Counter;
+  backfillAccounted: Counter<'kind'>;
+  backfillCalls: Counter<'outcome'>;
   deliveryLatency: Histogram<'destination'>;
 }
 
@@ -22,6 +26,28 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
       help: 'Time one try of a job took, dedupe and archive included, by outcome and kind.',
       labelNames: ['outcome', 'kind'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    gapHolesFound: new Counter({
+      name: `${METRIC_PREFIX}gap_holes_found_total`,
+      help: 'Holes found in message sequences (runs of MsgSeq the archive lacks), past the grace period.',
+      registers: [registry],
+    }),
+    backfillRecovered: new Counter({
+      name: `${METRIC_PREFIX}backfill_recovered_total`,
+      help: "Messages recovered from Tencent's group history and queued for the archive.",
+      registers: [registry],
+    }),
+    backfillAccounted: new Counter({
+      name: `${METRIC_PREFIX}backfill_accounted_total`,
+      help: 'Sequence numbers backfill accounted for without a message: system (tips), recalled, expired, unrecoverable.',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    backfillCalls: new Counter({
+      name: `${METRIC_PREFIX}backfill_calls_total`,
+      help: "Calls to Tencent's history API by backfill, by outcome (ok, throttled, error).",
+      labelNames: ['outcome'],
       registers: [registry],
     }),
     deliveries: new Counter({

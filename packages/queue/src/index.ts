@@ -1,4 +1,12 @@
 export {
+  BACKFILL_PAGE_JOB,
+  BACKFILL_QUEUE,
+  type BackfillPage,
+  BackfillPageSchema,
+  backfillPageId,
+  GAP_SCAN_JOB,
+} from './backfill.js';
+export {
   DELIVERY_BACKOFF,
   DELIVERY_JOB,
   DESTINATION_NAME,

@@ -1,3 +1,4 @@
+import { BACKFILL_QUEUE } from './backfill.js';
 import * as v from 'valibot';
 
 /** BullMQ key prefix for every imsync queue; tests use their own so they never share keys. */
@@ -21,5 +22,5 @@ export function dedupeMarkerKey(prefix: string, eventKey: string): string {
   return `${prefix}:dedupe:${eventKey}`;
 }
 
-/** Every queue imsync runs, for the dashboard and the queue metrics. */
-export const ALL_QUEUES = [INGEST_QUEUE] as const;
+/** Every queue imsync always runs, for the dashboard (destinations' queues are found at run time). */
+export const ALL_QUEUES = [INGEST_QUEUE, BACKFILL_QUEUE] as const;

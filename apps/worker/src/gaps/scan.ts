@@ -1,0 +1,90 @@
+import type { BackfillPage } from '@imsync/queue';
+import type { Hole, SequenceKey, SequenceMark, SequenceStore } from '@imsync/sinks';
+
+/** What a scan needs of Tencent: the newest seq of a group or topic (absent: no admin credentials). */
+export interface TailSource {
+  /** NextMsgSeq − 1 of the sequence, or undefined when Tencent cannot say (yet). */
+  newestSeq(key: SequenceKey): Promise<number | undefined>;
+  /** Whether this app has admin credentials (only then can holes be backfilled). */
+  serves(sdkAppId: string): boolean;
+}
+
+export interface ScanOptions {
+  sequences: SequenceStore;
+  tails: TailSource;
+  /** A hole younger than this (its next message arrived that recently) may still fill by itself. */
+  graceMs: number;
+  /** Sequences with a message this recent are scanned. */
+  activeWindowMs: number;
+  /** How often each sequence's tail is asked of Tencent. */
+  tailIntervalMs: number;
+  /** Queues the first page of each new hole. */
+  enqueue(page: BackfillPage): Promise<void>;
+  now?: () => Date;
+}
+
+export interface ScanResult {
+  sequences: number;
+  holesFound: number;
+}
+
+/** Pages go down from a hole's top, at most this many seqs a call (Tencent's own limit). */
+export const PAGE_SIZE = 20;
+
+/** The first (topmost) page of a hole. */
+export function firstPage(mark: SequenceMark, hole: Hole): BackfillPage {
+  return {
+    sdkAppId: mark.sdkAppId,
+    groupId: mark.groupId,
+    topicId: mark.topicId,
+    groupType: mark.groupType ?? 'Public',
+    fromSeq: hole.fromSeq,
+    toSeq: hole.toSeq,
+    holeFrom: hole.fromSeq,
+    holeTo: hole.toSeq,
+  };
+}
+
+/**
+ * One pass of gap detection: start marks for new sequences, find the holes of every active one
+ * (and, every `tailIntervalMs`, the silent tail above its newest message), record the new holes
+ * and queue their backfill. Holes of apps without admin credentials are recorded only.
+ */
+export async function scanForGaps(options: ScanOptions): Promise<ScanResult> {
+  const now = options.now?.() ?? new Date();
+  const since = new Date(now.getTime() - options.activeWindowMs);
+  await options.sequences.refreshMarks(since);
+  const marks = await options.sequences.activeMarks(since);
+  let holesFound = 0;
+  for (const mark of marks) {
+    const { holes, highest } = await options.sequences.scan(mark, options.graceMs, now);
+    const tail = await tailHole(mark, highest, now, options);
+    const found = await options.sequences.recordHoles(mark, tail ? [...holes, tail] : holes);
+    holesFound += found.length;
+    if (options.tails.serves(mark.sdkAppId)) {
+      for (const hole of found) {
+        await options.enqueue(firstPage(mark, hole));
+      }
+    }
+  }
+  return { sequences: marks.length, holesFound };
+}
+
+/** Messages above the newest one imsync has, that never arrived as callbacks (a silent tail). */
+async function tailHole(
+  mark: SequenceMark,
+  highest: number,
+  now: Date,
+  options: ScanOptions,
+): Promise<Hole | undefined> {
+  const due = !mark.tailCheckedAt || now.getTime() - mark.tailCheckedAt.getTime() >= options.tailIntervalMs;
+  // The tail is only a hole once the newest callback is older than the grace period.
+  const settled = now.getTime() - mark.lastMessageAt.getTime() >= options.graceMs;
+  if (!due || !settled || !options.tails.serves(mark.sdkAppId)) {
+    return undefined;
+  }
+  const newest = await options.tails.newestSeq(mark);
+  await options.sequences.setTailChecked(mark, now);
+  const top = Math.max(highest, mark.contiguousSeq);
+  return newest !== undefined && newest > top ? { fromSeq: top + 1, toSeq: newest } : undefined;
+}
