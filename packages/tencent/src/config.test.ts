@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { expect, test } from 'vitest';
-import { DEFAULT_TENCENT_API_BASE_URL, TENCENT_API_BASE_URLS, TENCENT_API_VARS } from './config.js';
+import { DEFAULT_TENCENT_API_BASE_URL, TENCENT_API_BASE_URLS, TENCENT_API_VARS } from './index.js';
 
 const Schema = v.object({ ...TENCENT_API_VARS });
 

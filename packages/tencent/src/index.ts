@@ -1,2 +1,14 @@
+export {
+  createTencentApi,
+  type GroupHistoryRequest,
+  type HistoryItem,
+  type HistoryPage,
+  type TencentApi,
+  type TencentApiOptions,
+  type TencentResult,
+} from './client.js';
 export { DEFAULT_TENCENT_API_BASE_URL, TENCENT_API_BASE_URLS, TENCENT_API_VARS } from './config.js';
-export { genUserSig, type UserSigOptions, verifyUserSig } from './usersig.js';
+export { NO_TENCENT_CODE, type TencentErrorKind } from './errors.js';
+export { type FakeTencent, type FakeTencentOptions, startFakeTencent } from './fake/server.js';
+export type { ThrottleOptions } from './fake/throttle.js';
+export { genUserSig, verifyUserSig } from './usersig.js';

@@ -1,6 +1,6 @@
 import { inflateSync } from 'node:zlib';
 import { expect, test } from 'vitest';
-import { genUserSig, verifyUserSig } from './usersig.js';
+import { genUserSig, verifyUserSig } from './index.js';
 
 // The spec's vector (§2): computed independently with Node crypto and Python hmac.
 const VECTOR = {
