@@ -1,85 +1,10 @@
 import { randomInt } from 'node:crypto';
 import { formatIssues } from '@imsync/protocol';
 import * as v from 'valibot';
-import { classifyErrorCode, NO_TENCENT_CODE, redact, type TencentErrorKind } from './errors.js';
-import {
-  EnvelopeSchema,
-  GroupInfoResponseSchema,
-  HistoryItemSchema,
-  HistoryResponseSchema,
-  TopicResponseSchema,
-} from './schemas.js';
+import { EnvelopeSchema, failure, readGroupInfo, readHistory, readTopicInfo } from './answers.js';
+import type { TencentApi, TencentResult } from './api.js';
+import { NO_TENCENT_CODE, redact } from './errors.js';
 import { genUserSig } from './usersig.js';
-
-/** An answer, or why there is none. Calls never throw for what Tencent or the network does. */
-export type TencentResult<T> =
-  | { readonly ok: true; readonly value: T }
-  | {
-      readonly ok: false;
-      /** Tencent's `ErrorCode`, or NO_TENCENT_CODE (-1) when no answer from Tencent was read. */
-      readonly code: number;
-      /** Tencent's `ErrorInfo`, or what went wrong; never holds the UserSig or the secret key. */
-      readonly info: string;
-      readonly kind: TencentErrorKind;
-    };
-
-/** One `RspMsgList` item of `group_msg_get_simple`. */
-export interface HistoryItem {
-  readonly msgSeq: number;
-  /** The message's `Random` in callbacks; 0 when a placeholder or tip comes without one. */
-  readonly msgRandom: number;
-  /** Server time of the send, in seconds; 0 when a placeholder or tip comes without one. */
-  readonly msgTimeStamp: number;
-  /** The sender; `''` when a placeholder or tip comes without one. */
-  readonly fromAccount: string;
-  /** The elements as sent (not validated here); empty for placeholders. */
-  readonly msgBody: readonly unknown[];
-  /** 0 a message; 1 expired, deleted or never stored (no body); 2 recalled. */
-  readonly isPlaceMsg: 0 | 1 | 2;
-  /** A tip (system message): it uses up a seq but is no member's message. */
-  readonly isSystemMsg: boolean;
-  /** The item exactly as Tencent sent it, unknown fields included. */
-  readonly raw: Readonly<Record<string, unknown>>;
-}
-
-export interface HistoryPage {
-  /** Newest first, as Tencent sends them. A seq of the range may be missing (nothing stored for it). */
-  readonly items: readonly HistoryItem[];
-  /**
-   * 1: the whole range asked for was returned. 0: cut short (messages too large); ask again
-   * from the smallest returned seq − 1. 2: like 0, and everything in the range has expired.
-   */
-  readonly isFinished: 0 | 1 | 2;
-}
-
-export interface GroupHistoryRequest {
-  readonly groupId: string;
-  /** A topic of a topic-enabled Community; absent or `''` for the group's own messages. */
-  readonly topicId?: string;
-  /** The newest seq wanted; the newest message when absent. */
-  readonly reqMsgSeq?: number;
-  /** Seqs wanted, 1 to 20 (Tencent's maximum). */
-  readonly reqMsgNumber: number;
-  /** Include recalled messages, as `IsPlaceMsg` 2 placeholders. */
-  readonly withRecalled: boolean;
-}
-
-/** Tencent's REST API as the app admin: the calls backfill needs. */
-export interface TencentApi {
-  /**
-   * `group_msg_get_simple`: the messages with seq ≤ `reqMsgSeq` (the newest when absent), newest
-   * first, at most `reqMsgNumber`. To walk a range down: after a page with `isFinished` 1, go on
-   * from min(smallest returned seq, reqMsgSeq − reqMsgNumber + 1) − 1 (a seq with nothing stored
-   * may be missing, a page may even be empty); after 0 or 2, from the smallest returned seq − 1.
-   * Not for AVChatRoom groups (Tencent keeps no history for them). Rejects (RangeError) only on a
-   * request that cannot be right: `reqMsgNumber` outside 1..20, `reqMsgSeq` not a uint32.
-   */
-  groupHistory(request: GroupHistoryRequest): Promise<TencentResult<HistoryPage>>;
-  /** `get_group_info`: the group's type (`Public`, `Community`, `AVChatRoom`…) and the seq its next message will get. */
-  groupInfo(groupId: string): Promise<TencentResult<{ readonly type: string; readonly nextMsgSeq: number }>>;
-  /** `get_topic`: the seq a topic's next message will get (each topic numbers its own). */
-  topicInfo(groupId: string, topicId: string): Promise<TencentResult<{ readonly nextMsgSeq: number }>>;
-}
 
 const DEFAULT_TENCENT_TIMEOUT_MS = 10_000;
 const DEFAULT_USERSIG_LIFETIME_SECONDS = 86_400;
@@ -112,12 +37,6 @@ export interface TencentApiOptions {
 /** Why the call's own controller aborted. */
 class CallTimeout extends Error {
   override readonly name = 'CallTimeout';
-}
-
-type Failure = Extract<TencentResult<never>, { ok: false }>;
-
-function failure(code: number, info: string, kind: TencentErrorKind = classifyErrorCode(code)): Failure {
-  return { ok: false, code, info, kind };
 }
 
 /**
@@ -240,7 +159,12 @@ export function createTencentApi(options: TencentApiOptions): TencentApi {
     if (!answer.ok && answer.code === 70001) {
       answer = await post(command, body, true);
     }
-    return answer.ok ? read(answer.value) : answer;
+    if (!answer.ok) {
+      return answer;
+    }
+    const result = read(answer.value);
+    // A group's or topic's own ErrorInfo is Tencent's text too: the same care as the envelope's.
+    return result.ok ? result : { ...result, info: redact(result.info, [cached?.token ?? '', options.secretKey]) };
   }
 
   return {
@@ -271,71 +195,6 @@ export function createTencentApi(options: TencentApiOptions): TencentApi {
       return call('million_group_open_http_svc/get_topic', body, (json) => readTopicInfo(json, topicId));
     },
   };
-}
-
-function readHistory(json: unknown): TencentResult<HistoryPage> {
-  const page = v.safeParse(HistoryResponseSchema, json);
-  if (!page.success) {
-    return failure(NO_TENCENT_CODE, `unexpected history answer (${formatIssues(page.issues)})`, 'fatal');
-  }
-  const items: HistoryItem[] = [];
-  for (const [index, raw] of page.output.RspMsgList.entries()) {
-    const item = v.safeParse(HistoryItemSchema, raw);
-    if (!item.success) {
-      return failure(NO_TENCENT_CODE, `unexpected RspMsgList[${index}] (${formatIssues(item.issues)})`, 'fatal');
-    }
-    const { MsgSeq, MsgRandom, MsgTimeStamp, From_Account, MsgBody, IsPlaceMsg, IsSystemMsg } = item.output;
-    items.push({
-      msgSeq: MsgSeq,
-      msgRandom: MsgRandom ?? 0,
-      msgTimeStamp: MsgTimeStamp ?? 0,
-      fromAccount: From_Account ?? '',
-      msgBody: MsgBody ?? [],
-      isPlaceMsg: IsPlaceMsg,
-      isSystemMsg: IsSystemMsg === 1,
-      raw: raw as Record<string, unknown>,
-    });
-  }
-  return { ok: true, value: { items, isFinished: page.output.IsFinished } };
-}
-
-function readGroupInfo(json: unknown, groupId: string): TencentResult<{ type: string; nextMsgSeq: number }> {
-  const answer = v.safeParse(GroupInfoResponseSchema, json);
-  if (!answer.success) {
-    return failure(NO_TENCENT_CODE, `unexpected group info answer (${formatIssues(answer.issues)})`, 'fatal');
-  }
-  const list = answer.output.GroupInfo;
-  const group = list.find((g) => g.GroupId === groupId) ?? (list.length === 1 ? list[0] : undefined);
-  if (group === undefined) {
-    return failure(NO_TENCENT_CODE, 'the answer has no GroupInfo for this group', 'fatal');
-  }
-  if (group.ErrorCode !== 0) {
-    return failure(group.ErrorCode, group.ErrorInfo);
-  }
-  if (group.Type === undefined || group.NextMsgSeq === undefined) {
-    return failure(NO_TENCENT_CODE, 'the group info lacks Type or NextMsgSeq', 'fatal');
-  }
-  return { ok: true, value: { type: group.Type, nextMsgSeq: group.NextMsgSeq } };
-}
-
-function readTopicInfo(json: unknown, topicId: string): TencentResult<{ nextMsgSeq: number }> {
-  const answer = v.safeParse(TopicResponseSchema, json);
-  if (!answer.success) {
-    return failure(NO_TENCENT_CODE, `unexpected topic answer (${formatIssues(answer.issues)})`, 'fatal');
-  }
-  const list = answer.output.TopicAndSelfInfo;
-  const entry = list.find((t) => t.TopicInfo?.TopicId === topicId) ?? (list.length === 1 ? list[0] : undefined);
-  if (entry === undefined) {
-    return failure(NO_TENCENT_CODE, 'the answer has no TopicAndSelfInfo for this topic', 'fatal');
-  }
-  if (entry.ErrorCode !== 0) {
-    return failure(entry.ErrorCode, entry.ErrorInfo);
-  }
-  const nextMsgSeq = entry.TopicInfo?.NextMsgSeq;
-  if (nextMsgSeq === undefined) {
-    return failure(NO_TENCENT_CODE, 'the topic info lacks NextMsgSeq', 'fatal');
-  }
-  return { ok: true, value: { nextMsgSeq } };
 }
 
 /** The body as text, or undefined past `cap` bytes (the rest is cancelled unread). */

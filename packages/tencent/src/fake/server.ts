@@ -1,13 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { formatIssues } from '@imsync/protocol';
-import * as v from 'valibot';
 import { verifyUserSig } from '../usersig.js';
-import { createHistoryStore, type StoredItem } from './store.js';
+import { createFakeApis, type FakeTencentApi, fail, type Reply } from './apis.js';
+import { createHistoryStore } from './store.js';
 import { createThrottle, type ThrottleOptions } from './throttle.js';
-
-/** The REST APIs the fake answers, by command word. */
-export type FakeTencentApi = 'group_msg_get_simple' | 'get_group_info' | 'get_topic';
 
 export interface FakeTencentOptions {
   /** SDKAppID → secret key, for each app the fake plays. */
@@ -65,34 +61,6 @@ const ROUTES: Readonly<Record<string, FakeTencentApi>> = {
 
 const MAX_REQUEST_BYTES = 1024 * 1024;
 const DEFAULT_MAX_PAGE_BYTES = 1024 * 1024;
-const MAX_REQ_MSG_NUMBER = 20;
-/** get_group_info takes at most 50 groups a call (Tencent's docs). */
-const MAX_GROUPS_PER_CALL = 50;
-
-const Uint32 = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(4_294_967_295));
-
-const HistoryRequestSchema = v.looseObject({
-  GroupId: v.pipe(v.string(), v.minLength(1)),
-  ReqMsgNumber: v.pipe(v.number(), v.integer(), v.minValue(1)),
-  ReqMsgSeq: v.optional(Uint32),
-  WithRecalledMsg: v.optional(v.picklist([0, 1])),
-  TopicId: v.optional(v.string()),
-});
-
-const GroupInfoRequestSchema = v.looseObject({
-  GroupIdList: v.pipe(v.array(v.string()), v.minLength(1), v.maxLength(MAX_GROUPS_PER_CALL)),
-});
-
-const TopicRequestSchema = v.looseObject({
-  GroupId: v.pipe(v.string(), v.minLength(1)),
-  From_Account: v.pipe(v.string(), v.minLength(1)),
-  TopicIdList: v.optional(v.array(v.string())),
-});
-
-type Reply = Record<string, unknown>;
-
-const ok = (fields: Reply = {}): Reply => ({ ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', ...fields });
-const fail = (code: number, info: string): Reply => ({ ActionStatus: 'FAIL', ErrorCode: code, ErrorInfo: info });
 
 /**
  * Starts the fake on 127.0.0.1. It answers the way Tencent does: HTTP 200 always, the outcome in
@@ -113,8 +81,10 @@ export async function startFakeTencent(options: FakeTencentOptions): Promise<Fak
   const admin = options.adminIdentifier ?? 'administrator';
   const maxPageBytes = options.maxPageBytes ?? DEFAULT_MAX_PAGE_BYTES;
   const store = createHistoryStore(clock);
+  const apis = createFakeApis(store, maxPageBytes);
   const throttle = createThrottle(clock);
   const counts = new Map<FakeTencentApi, number>();
+  const keyOf = (sdkAppId: string) => (Object.hasOwn(options.apps, sdkAppId) ? options.apps[sdkAppId] : undefined);
 
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
@@ -158,7 +128,7 @@ export async function startFakeTencent(options: FakeTencentOptions): Promise<Fak
   function recordRoute(body: string, response: ServerResponse): void {
     try {
       const input = JSON.parse(body) as { sdkAppId?: unknown; body?: unknown };
-      if (typeof input.sdkAppId !== 'string' || !(input.sdkAppId in options.apps)) {
+      if (typeof input.sdkAppId !== 'string' || keyOf(input.sdkAppId) === undefined) {
         throw new Error("sdkAppId must be one of the fake's apps");
       }
       sendJson(response, 200, { kept: store.record(input.sdkAppId, input.body) });
@@ -173,7 +143,7 @@ export async function startFakeTencent(options: FakeTencentOptions): Promise<Fak
     if (sdkAppId === null || sdkAppId === '') {
       return fail(60012, 'the request URL must carry the SDKAppID');
     }
-    const secretKey = options.apps[sdkAppId];
+    const secretKey = keyOf(sdkAppId);
     if (secretKey === undefined) {
       return fail(70020, 'SDKAppID not found: check it and the data centre you call');
     }
@@ -216,84 +186,7 @@ export async function startFakeTencent(options: FakeTencentOptions): Promise<Fak
     if (typeof json !== 'object' || json === null || Array.isArray(json)) {
       return fail(60003, 'HTTP request JSON parse error: the body must be an object');
     }
-    switch (api) {
-      case 'group_msg_get_simple':
-        return groupHistory(sdkAppId, json);
-      case 'get_group_info':
-        return groupInfo(sdkAppId, json);
-      case 'get_topic':
-        return topicInfo(sdkAppId, json);
-    }
-  }
-
-  function groupHistory(sdkAppId: string, json: unknown): Reply {
-    const parsed = v.safeParse(HistoryRequestSchema, json);
-    if (!parsed.success) {
-      return fail(10004, `invalid parameter: ${formatIssues(parsed.issues)}`);
-    }
-    const { GroupId, ReqMsgNumber, ReqMsgSeq, WithRecalledMsg, TopicId } = parsed.output;
-    if (ReqMsgNumber > MAX_REQ_MSG_NUMBER) {
-      return fail(10004, `invalid parameter: ReqMsgNumber must be at most ${MAX_REQ_MSG_NUMBER}`);
-    }
-    const group = store.lookup(sdkAppId, GroupId);
-    if (!group.found) {
-      return fail(10010, 'the group does not exist or has been dismissed');
-    }
-    if (group.type === 'AVChatRoom') {
-      // Tencent's docs only say AVChatRoom is not supported; the code it answers is a guess.
-      return fail(10004, 'AVChatRoom groups keep no message history');
-    }
-    const items = store.history(sdkAppId, {
-      groupId: GroupId,
-      topicId: TopicId ?? '',
-      reqMsgSeq: ReqMsgSeq,
-      reqMsgNumber: ReqMsgNumber,
-      withRecalled: WithRecalledMsg === 1,
-    });
-    const page = cutToSize(items ?? [], maxPageBytes);
-    return ok({ GroupId, IsFinished: page.length === (items ?? []).length ? 1 : 0, RspMsgList: page });
-  }
-
-  function groupInfo(sdkAppId: string, json: unknown): Reply {
-    const parsed = v.safeParse(GroupInfoRequestSchema, json);
-    if (!parsed.success) {
-      return fail(10004, `invalid parameter: ${formatIssues(parsed.issues)}`);
-    }
-    // Tencent's sample: the top level says OK, each group has its own ErrorCode.
-    const GroupInfo = parsed.output.GroupIdList.map((GroupId) => {
-      const group = store.lookup(sdkAppId, GroupId);
-      if (!group.found) {
-        return { GroupId, ErrorCode: 10010, ErrorInfo: 'the group does not exist or has been dismissed' };
-      }
-      const NextMsgSeq = store.nextMsgSeq(sdkAppId, GroupId, '');
-      return { GroupId, ErrorCode: 0, ErrorInfo: '', Type: group.type, NextMsgSeq };
-    });
-    return ok({ GroupInfo });
-  }
-
-  function topicInfo(sdkAppId: string, json: unknown): Reply {
-    const parsed = v.safeParse(TopicRequestSchema, json);
-    if (!parsed.success) {
-      return fail(10004, `invalid parameter: ${formatIssues(parsed.issues)}`);
-    }
-    const { GroupId, TopicIdList } = parsed.output;
-    const group = store.lookup(sdkAppId, GroupId);
-    if (!group.found) {
-      return fail(10010, 'the group does not exist or has been dismissed');
-    }
-    if (group.type !== 'Community') {
-      return fail(10004, 'only topic-enabled Community groups have topics');
-    }
-    const known = new Set(store.topics(sdkAppId, GroupId));
-    const TopicAndSelfInfo = (TopicIdList ?? [...known]).map((TopicId) => {
-      if (!known.has(TopicId)) {
-        // Which code Tencent gives a missing topic is not documented; 10010 is a guess.
-        return { ErrorCode: 10010, ErrorInfo: 'the topic does not exist', TopicInfo: { TopicId } };
-      }
-      const NextMsgSeq = store.nextMsgSeq(sdkAppId, GroupId, TopicId);
-      return { ErrorCode: 0, ErrorInfo: '', TopicInfo: { TopicId, GroupID: GroupId, NextMsgSeq }, SelfInfo: {} };
-    });
-    return ok({ TopicAndSelfInfo });
+    return apis[api](sdkAppId, json);
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -308,7 +201,7 @@ export async function startFakeTencent(options: FakeTencentOptions): Promise<Fak
   return {
     url: `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`,
     record: (sdkAppId, body) => {
-      if (!(sdkAppId in options.apps)) {
+      if (keyOf(sdkAppId) === undefined) {
         throw new Error(`fake Tencent: app ${sdkAppId} is not one of its apps`);
       }
       return store.record(sdkAppId, body);
@@ -326,20 +219,6 @@ export async function startFakeTencent(options: FakeTencentOptions): Promise<Fak
         server.closeAllConnections();
       }),
   };
-}
-
-/** The items that fit `maxBytes` of JSON, newest first; at least one, or no page would ever move on. */
-function cutToSize(items: readonly StoredItem[], maxBytes: number): StoredItem[] {
-  const page: StoredItem[] = [];
-  let bytes = 0;
-  for (const item of items) {
-    bytes += Buffer.byteLength(JSON.stringify(item));
-    if (page.length > 0 && bytes > maxBytes) {
-      break;
-    }
-    page.push(item);
-  }
-  return page;
 }
 
 async function readBody(request: IncomingMessage): Promise<string | undefined> {

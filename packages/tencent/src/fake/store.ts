@@ -246,6 +246,8 @@ export function createHistoryStore(now: () => Date) {
   };
 }
 
+export type HistoryStore = ReturnType<typeof createHistoryStore>;
+
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
