@@ -3,7 +3,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { HonoAdapter } from '@bull-board/hono';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { CALLBACK_CATALOG } from '@imsync/protocol';
-import { INGEST_QUEUE } from '@imsync/queue';
+import { BACKFILL_QUEUE, INGEST_QUEUE } from '@imsync/queue';
 import { errorResponse, type Logger, registerErrorEnvelope, registerOpsRoutes } from '@imsync/runtime';
 import type { Queue } from 'bullmq';
 import { Hono } from 'hono';
@@ -130,6 +130,12 @@ export function createDashboardApp(deps: DashboardDeps): Hono {
 
 /** What a queue carries, from the callback catalog: its job names and the commands behind them. */
 function queueDescription(queueName: string): string {
+  if (queueName === BACKFILL_QUEUE) {
+    return (
+      'Gap detection and backfill: a scan job per period that finds MsgSeq holes, and one job per page of ' +
+      "Tencent's group history to fetch for a hole; recovered messages go to the ingest queue."
+    );
+  }
   if (queueName !== INGEST_QUEUE) {
     return '';
   }

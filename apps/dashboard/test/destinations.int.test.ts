@@ -1,4 +1,4 @@
-import { DELIVERY_JOB, type DeliveryJobData, deliveryQueueName, destinationsKey, INGEST_QUEUE } from '@imsync/queue';
+import { ALL_QUEUES, DELIVERY_JOB, type DeliveryJobData, deliveryQueueName, destinationsKey } from '@imsync/queue';
 import { createCaptureLogger, startRedis, waitFor } from '@imsync/testing';
 import { type JobsOptions, Queue } from 'bullmq';
 import { describe, expect, onTestFinished } from 'vitest';
@@ -64,11 +64,11 @@ async function addDeliveries(queue: Queue<DeliveryJobData>, count: number, optio
 
 test('a destination added after the board started shows as its own queue, saying what it is', async ({ dashboard }) => {
   const cookie = await signIn(dashboard);
-  expect((await listQueues(dashboard, cookie)).map((each) => each.name)).toEqual([INGEST_QUEUE]);
+  expect((await listQueues(dashboard, cookie)).map((each) => each.name)).toEqual([...ALL_QUEUES]);
 
   await addDestinations(dashboard, 'crm');
   const queues = await waitForQueue(dashboard, 'deliver-crm', cookie);
-  expect(queues.map((each) => each.name)).toEqual([INGEST_QUEUE, 'deliver-crm']);
+  expect(queues.map((each) => each.name)).toEqual([...ALL_QUEUES, 'deliver-crm']);
   const crm = queues.find((each) => each.name === 'deliver-crm');
   expect(crm?.description).toMatch(/^Deliveries to crm: /);
   expect(crm?.description).toContain('failed set is its dead-letter queue');
@@ -88,7 +88,7 @@ test('a destination already in the set when the board starts is shown from its f
   // A board started now reads the set at once: well before its next read, a minute later.
   const later = await openDashboard(redis.url, { prefix: dashboard.prefix, discoveryIntervalMs: 60_000 });
   const queues = await waitForQueue(later, 'deliver-warehouse', await signIn(later));
-  expect(queues.map((each) => each.name)).toEqual([INGEST_QUEUE, 'deliver-warehouse']);
+  expect(queues.map((each) => each.name)).toEqual([...ALL_QUEUES, 'deliver-warehouse']);
 });
 
 test('whoever listens after queues were found hears of them at once, then of each found later', async ({
@@ -130,7 +130,7 @@ test('a name that is not a destination name is logged once and skipped; the othe
   // Reads go on: a later destination shows, and a bad name read again is not logged again.
   await addDestinations(dashboard, 'later');
   const queues = await waitForQueue(dashboard, 'deliver-later', cookie);
-  expect(queues.map((each) => each.name)).toEqual([INGEST_QUEUE, 'deliver-ok-1', 'deliver-later']);
+  expect(queues.map((each) => each.name)).toEqual([...ALL_QUEUES, 'deliver-ok-1', 'deliver-later']);
   const skipped = dashboard.logLines.filter((line) => String(line.msg).startsWith('skipped a destination'));
   expect(skipped.map((line) => line.destination).sort()).toEqual([...bad].sort());
   expect(skipped.every((line) => line.level === 'warn')).toBe(true);
@@ -294,5 +294,5 @@ test('with Redis away, /metrics still answers, the board logs each failed read, 
   }
   await addDestinations(dashboard, 'f');
   const queues = await waitForQueue(dashboard, deliveryQueueName('f'));
-  expect(queues.map((each) => each.name)).toEqual([INGEST_QUEUE, ...[...names, 'f'].map(deliveryQueueName)]);
+  expect(queues.map((each) => each.name)).toEqual([...ALL_QUEUES, ...[...names, 'f'].map(deliveryQueueName)]);
 });

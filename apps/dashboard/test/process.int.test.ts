@@ -149,7 +149,7 @@ test('served, the dashboard shows and measures the queues of the destinations th
     const listing = (await (await fetch(`http://127.0.0.1:${port}/queues/api/queues`)).json()) as {
       queues: { name: string; description: string }[];
     };
-    expect(listing.queues.map(({ name }) => name)).toEqual(['group-messages', 'deliver-crm']);
+    expect(listing.queues.map(({ name }) => name)).toEqual(['group-messages', 'backfill', 'deliver-crm']);
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toMatch(/^imsync_queue_oldest_pending_age_seconds\{queue="deliver-crm"[^}]*\} 0$/m);
   } finally {
