@@ -10,6 +10,10 @@ export const LOCAL_DEFAULTS = {
   token: DEMO_VALUES.callbackToken,
   callbackPath: '/im/callback',
   dashboardPort: 3000,
+  /** `pnpm start --fake-tencent`: where the fake Tencent REST API listens. */
+  fakeTencentPort: 8090,
+  /** The demo app's secret key on the fake Tencent API (never a real key). */
+  fakeTencentSecretKey: 'imsync-demo-secret-key',
   dashboardUser: DEMO_VALUES.dashboardUser,
   dashboardPassword: DEMO_VALUES.dashboardPassword,
 } as const;

@@ -35,10 +35,19 @@ export const SEND_HELP = `imsync send: post callbacks like Tencent's IM backend 
   --duplicates F       share of extra sends that repeat an earlier callback, 0-1 (default 0.1)
   --groups G           groups (per app) to spread messages over (default 20)
   --seed S             random seed, for a repeatable run
+  --drop F             withhold this share (0-1) of group messages, as if Tencent's callback was lost, after
+                       recording every group message in the fake Tencent API's history (pnpm start
+                       --fake-tencent), so that gap detection and backfill can bring them. Only what backfill
+                       can recover is withheld: not AVChatRoom or online-only messages, and not the first
+                       message of a group or topic (imsync cannot see a hole below the first it stores)
+  --drop-tail N        withhold the group messages among the last N callbacks too (a silent tail)
+  --fake-tencent URL   the fake Tencent API to record in (default: $IMSYNC_FAKE_TENCENT_URL or
+                       http://127.0.0.1:${LOCAL_DEFAULTS.fakeTencentPort})
   --verify             then wait until every acknowledged callback is in PostgreSQL ($DATABASE_URL), and
                        report per app and kind the missing and duplicate rows, recalls not applied to their
                        message and C2C messages stored with another send result
-  --verify-timeout S   seconds to wait for that (default 60)
+                       (withheld messages included, with how many came from backfill)
+  --verify-timeout S   seconds to wait for that (default 60; with --drop, allow for GAP_GRACE_SECONDS)
   --json               print the summary as JSON (no progress bar)
 `;
 
@@ -55,6 +64,8 @@ export interface SendPlan {
   duplicates: number;
   groups: number;
   seed: number | undefined;
+  /** Set with --drop or --drop-tail: what to withhold, and the fake Tencent API that records it. */
+  drop: { share: number; tail: number; fakeTencentUrl: string } | undefined;
   /** Set with --verify. */
   verify: { databaseUrl: string; timeoutMs: number } | undefined;
   json: boolean;
@@ -77,6 +88,9 @@ export function parseSendArgs(argv: string[], env: NodeJS.ProcessEnv): SendPlan 
       duplicates: { type: 'string', default: '0.1' },
       groups: { type: 'string', default: '20' },
       seed: { type: 'string' },
+      drop: { type: 'string' },
+      'drop-tail': { type: 'string' },
+      'fake-tencent': { type: 'string' },
       verify: { type: 'boolean', default: false },
       'verify-timeout': { type: 'string', default: '60' },
       json: { type: 'boolean', default: false },
@@ -107,6 +121,18 @@ export function parseSendArgs(argv: string[], env: NodeJS.ProcessEnv): SendPlan 
     duplicates: number('duplicates', values.duplicates, 0, 1),
     groups: number('groups', values.groups, 1, 100_000),
     seed: values.seed === undefined ? undefined : number('seed', values.seed, 0, 2 ** 32),
+    drop:
+      values.drop === undefined && values['drop-tail'] === undefined
+        ? undefined
+        : {
+            share: number('drop', values.drop ?? '0', 0, 1),
+            tail: number('drop-tail', values['drop-tail'] ?? '0', 0, 10_000_000),
+            fakeTencentUrl: (
+              values['fake-tencent'] ??
+              env.IMSYNC_FAKE_TENCENT_URL ??
+              `http://127.0.0.1:${LOCAL_DEFAULTS.fakeTencentPort}`
+            ).replace(/\/+$/, ''),
+          },
     verify:
       values.verify && databaseUrl
         ? { databaseUrl, timeoutMs: number('verify-timeout', values['verify-timeout'], 0, 3600) * 1000 }
@@ -180,6 +206,12 @@ export async function send(argv: string[]): Promise<number> {
     groups: plan.groups,
     seed: plan.seed,
     signal: abort.signal,
+    ...(plan.drop && {
+      drop: plan.drop.share,
+      dropTail: plan.drop.tail,
+      record: recorder(plan.drop.fakeTencentUrl),
+      onWithheld: () => bar?.increment(1, counts),
+    }),
     onResult: (result) => {
       if (result.status === 200) {
         counts.acked++;
@@ -194,11 +226,16 @@ export async function send(argv: string[]): Promise<number> {
   bar?.stop();
 
   const verification = plan.verify
-    ? await waitUntilArchived(plan.verify.databaseUrl, summary.acknowledgedEvents, plan.verify.timeoutMs)
+    ? await waitUntilArchived(
+        plan.verify.databaseUrl,
+        [...summary.acknowledgedEvents, ...summary.withheldEvents],
+        plan.verify.timeoutMs,
+      )
     : undefined;
   if (plan.json) {
-    const { acknowledgedEvents, sentEvents, acknowledgedMessages, sentMessages, ...rest } = summary;
+    const { acknowledgedEvents, sentEvents, withheldEvents, acknowledgedMessages, sentMessages, ...rest } = summary;
     const lengths = {
+      withheldEvents: withheldEvents.length,
       acknowledgedEvents: acknowledgedEvents.length,
       sentEvents: sentEvents.length,
       acknowledgedMessages: acknowledgedMessages.length,
@@ -216,7 +253,28 @@ export async function send(argv: string[]): Promise<number> {
       verification.duplicateRows === 0 &&
       verification.notApplied === 0 &&
       verification.wrongSendResult === 0);
-  return summary.failed === 0 && intact && Object.keys(summary.rejected).length === 0 ? 0 : 1;
+  return summary.failed === 0 && summary.recordFailures === 0 && intact && Object.keys(summary.rejected).length === 0
+    ? 0
+    : 1;
+}
+
+/** Records a group message in the fake Tencent API's history (`POST /fake/record`). */
+function recorder(fakeTencentUrl: string): (sdkAppId: string, body: string) => Promise<void> {
+  return async (sdkAppId, body) => {
+    const response = await fetch(`${fakeTencentUrl}/fake/record`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sdkAppId, body }),
+    }).catch((error: unknown) => {
+      throw new Error(`the fake Tencent API at ${fakeTencentUrl} did not answer (pnpm start --fake-tencent?)`, {
+        cause: error,
+      });
+    });
+    if (!response.ok) {
+      throw new Error(`the fake Tencent API answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
+    }
+    await response.arrayBuffer();
+  };
 }
 
 const KIND_NAMES: Record<JobKind, string> = {
@@ -227,9 +285,9 @@ const KIND_NAMES: Record<JobKind, string> = {
   'group-event': 'group events',
 };
 
-function formatCheck(check: KindCheck): string {
+function formatCheck(check: KindCheck, expected: string): string {
   const parts = [
-    `${check.stored} of ${check.stored + check.missing} acknowledged`,
+    `${check.stored} of ${check.stored + check.missing} ${expected}`,
     `missing ${check.missing}`,
     `duplicate rows ${check.duplicateRows}`,
   ];
@@ -238,6 +296,9 @@ function formatCheck(check: KindCheck): string {
   }
   if (check.wrongSendResult !== undefined) {
     parts.push(`other send_result ${check.wrongSendResult}`);
+  }
+  if (check.backfilled) {
+    parts.push(`from backfill ${check.backfilled}`);
   }
   return parts.join(' | ');
 }
@@ -267,12 +328,19 @@ function formatSummary(plan: SendPlan, s: LoadSummary, v: ArchiveCheck | undefin
     `  acknowledged  ${s.acknowledged} (200) | rejected ${rejected} | failed ${s.failed}${errors ? ` (${errors})` : ''}`,
     `  latency       p50 ${ms(s.latency.p50)} | p90 ${ms(s.latency.p90)} | p99 ${ms(s.latency.p99)} | max ${ms(s.latency.max)}`,
   );
+  if (plan.drop) {
+    lines.push(
+      `  withheld      ${s.withheldEvents.length} group messages (recorded in ${plan.drop.fakeTencentUrl}, never sent)${s.recordFailures > 0 ? ` | ${s.recordFailures} not recorded` : ''}`,
+    );
+  }
   if (s.lateSends > 0) {
     lines.push(`  late sends    ${s.lateSends} (all ${'--concurrency'} slots were busy; raise it or lower --rate)`);
   }
   for (const [app, kinds] of Object.entries(v?.apps ?? {})) {
     for (const [kind, check] of Object.entries(kinds) as [JobKind, KindCheck][]) {
-      lines.push(`  stored        app ${app}, ${KIND_NAMES[kind]}: ${formatCheck(check)}`);
+      lines.push(
+        `  stored        app ${app}, ${KIND_NAMES[kind]}: ${formatCheck(check, kind === 'group-message' && plan.drop ? 'acknowledged or withheld' : 'acknowledged')}`,
+      );
     }
   }
   return `${lines.join('\n')}\n`;

@@ -4,12 +4,12 @@ import { parseArgs } from 'node:util';
 import {
   type AppProcess,
   type PostgresService,
-  type RedisService,
   repoRoot,
   startAppProcess,
   startLocalPostgres,
   startLocalRedis,
 } from '@imsync/local-services';
+import { startFakeTencent } from '@imsync/tencent';
 import pg from 'pg';
 import { prettyFactory } from 'pino-pretty';
 import { defaultCallbackUrl, LOCAL_DEFAULTS } from './defaults.js';
@@ -17,7 +17,10 @@ import { UsageError } from './send.js';
 
 const HELP = `imsync stack (pnpm start): the whole pipeline on this machine, in one command
 
-  --workers N   worker processes (default 2)
+  --workers N      worker processes (default 2)
+  --fake-tencent   also run a fake of Tencent's REST API on 127.0.0.1:$FAKE_TENCENT_PORT (default ${LOCAL_DEFAULTS.fakeTencentPort})
+                   and point the workers' gap detection and backfill at it, with a short grace period
+                   (GAP_GRACE_SECONDS 5 unless set): try pnpm imsync send --drop 0.05 --verify
 
 The dashboard listens on $DASHBOARD_PORT (default ${LOCAL_DEFAULTS.dashboardPort}), login $DASHBOARD_USER / $DASHBOARD_PASSWORD
 (demo values by default).
@@ -33,7 +36,11 @@ const COLORS = [36, 35, 33, 32, 34, 91, 92, 93];
 export async function stack(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { workers: { type: 'string', default: '2' }, help: { type: 'boolean', default: false } },
+    options: {
+      workers: { type: 'string', default: '2' },
+      'fake-tencent': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
   });
   if (values.help) {
     process.stdout.write(HELP);
@@ -46,7 +53,7 @@ export async function stack(argv: string[]): Promise<number> {
   const env = process.env;
   const dataDir = env.IMSYNC_DATA_DIR ?? join(repoRoot, '.data');
   const say = (text: string) => process.stdout.write(`${text}\n`);
-  const services: (RedisService | PostgresService)[] = [];
+  const services: { dispose(): Promise<void> }[] = [];
   const apps: AppProcess[] = [];
   let stopping = false;
 
@@ -100,6 +107,11 @@ export async function stack(argv: string[]): Promise<number> {
       return app;
     };
 
+    const tencent = values['fake-tencent'] ? await startTencent(sdkAppId, env) : undefined;
+    if (tencent) {
+      services.push({ dispose: () => tencent.fake.close() });
+    }
+
     const receiver = await startAppProcess(
       'receiver',
       {
@@ -119,7 +131,13 @@ export async function stack(argv: string[]): Promise<number> {
     for (let i = 1; i <= workers; i++) {
       const worker = await startAppProcess(
         'worker',
-        { ...common, TIM_SDK_APP_ID: sdkAppId, DATABASE_URL: databaseUrl, METRICS_PORT: '0' },
+        {
+          ...common,
+          TIM_SDK_APP_ID: sdkAppId,
+          DATABASE_URL: databaseUrl,
+          METRICS_PORT: '0',
+          ...(tencent?.workerEnv ?? gapEnv(env)),
+        },
         { onOutput: printer(`worker-${i}`, i) },
       );
       apps.push(onExit(`worker-${i}`)(worker));
@@ -155,7 +173,12 @@ imsync is running
   workers       ${workers}: ${workerPorts.map((p) => `http://127.0.0.1:${p}/metrics`).join('  ')}
   dashboard     http://127.0.0.1:${dashboardPort}/queues  (user ${dashboardUser}, password ${dashboardPassword}${dashboardPassword === LOCAL_DEFAULTS.dashboardPassword ? ', demo values' : ''})
   Redis         ${redisUrl}${env.REDIS_URL ? '' : `  (data in ${join(dataDir, 'redis')})`}
-  PostgreSQL    ${databaseUrl}${env.DATABASE_URL ? '' : `  (data in ${join(dataDir, 'postgres')})`}
+  PostgreSQL    ${databaseUrl}${env.DATABASE_URL ? '' : `  (data in ${join(dataDir, 'postgres')})`}${
+    tencent
+      ? `
+  fake Tencent  ${tencent.fake.url}  (history of app ${sdkAppId}; lose callbacks on purpose: pnpm imsync send --drop 0.05 --verify)`
+      : ''
+  }
 
 Send callbacks:      pnpm imsync send --count 200
 See stored messages: psql ${databaseUrl} -c 'SELECT group_id, msg_seq, from_account FROM group_messages ORDER BY id DESC LIMIT 10'
@@ -167,6 +190,41 @@ Ctrl-C stops everything.
   }
   // Runs until a signal or an app's exit calls stopAll.
   return new Promise<number>(() => {});
+}
+
+/** The variables of gap detection and backfill passed on from this shell, when set. */
+function gapEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      (entry): entry is [string, string] =>
+        /^(GAP_|BACKFILL_|TIM_API_BASE_URL$|TIM_SECRET_KEY$|TIM_ADMIN_IDENTIFIER$)/.test(entry[0]) &&
+        entry[1] !== undefined &&
+        entry[1] !== '',
+    ),
+  );
+}
+
+/** The fake Tencent API for the served app, and the workers' variables that point at it. */
+async function startTencent(sdkAppId: string, env: NodeJS.ProcessEnv) {
+  const secretKey = env.TIM_SECRET_KEY || LOCAL_DEFAULTS.fakeTencentSecretKey;
+  const port = Number(env.FAKE_TENCENT_PORT ?? LOCAL_DEFAULTS.fakeTencentPort);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(`FAKE_TENCENT_PORT must be a port number (got ${env.FAKE_TENCENT_PORT})`);
+  }
+  const fake = await startFakeTencent({ apps: { [sdkAppId]: secretKey }, port }).catch((error: unknown) => {
+    throw (error as { code?: string }).code === 'EADDRINUSE'
+      ? new UsageError(`port ${port} is taken: set FAKE_TENCENT_PORT to a free one`)
+      : error;
+  });
+  const workerEnv: Record<string, string> = {
+    GAP_GRACE_SECONDS: '5',
+    GAP_SCAN_INTERVAL_MS: '1000',
+    GAP_TAIL_CHECK_SECONDS: '5',
+    ...gapEnv(env),
+    TIM_API_BASE_URL: fake.url,
+    TIM_SECRET_KEY: secretKey,
+  };
+  return { fake, workerEnv };
 }
 
 function requireBinary(name: string, hint: string, alternatives: string[] = []): void {

@@ -1,6 +1,7 @@
 import { AppListSchema, mergeApps, SdkAppIdSchema } from '@imsync/protocol';
 import { DEFAULT_RETRY_POLICY, QueuePrefixVar } from '@imsync/queue';
 import { type Env, intVar, LogLevelVar, parseConfig, urlVar } from '@imsync/runtime';
+import { TENCENT_API_VARS } from '@imsync/tencent';
 import * as v from 'valibot';
 
 /**
@@ -54,6 +55,26 @@ export const WorkerEnvSchema = v.pipe(
     SYNC_HTTP_SECRET: v.optional(v.string()),
     /** Deliveries in flight at once per destination, unless its config says otherwise. */
     DELIVERY_CONCURRENCY: intVar(10, 1, 1000),
+    /**
+     * Gap detection and backfill (README, "Messages Tencent never delivered"): on unless `off`.
+     * Holes are found and listed for every app; only apps with a secret key are backfilled.
+     */
+    GAP_DETECTION: v.optional(v.picklist(['on', 'off'], 'must be on or off'), 'on'),
+    /** A hole younger than this may still fill by itself (callbacks come late and out of order). */
+    GAP_GRACE_SECONDS: intVar(60, 1, 86_400),
+    /** How often one worker (whichever takes the job) scans the recently active groups for holes. */
+    GAP_SCAN_INTERVAL_MS: intVar(10_000, 100, 3_600_000),
+    /** How often each active group's newest seq is asked of Tencent, to find a silent tail. */
+    GAP_TAIL_CHECK_SECONDS: intVar(60, 1, 86_400),
+    /** Groups with a message this recent are scanned. */
+    GAP_ACTIVE_WINDOW_SECONDS: intVar(86_400, 60, 30 * 86_400),
+    /** History calls per second at most, across all workers: far under Tencent's app-wide 200/s. */
+    BACKFILL_RATE: intVar(20, 1, 200),
+    /** History calls in flight at once per worker. */
+    BACKFILL_CONCURRENCY: intVar(4, 1, 50),
+    ...TENCENT_API_VARS,
+    /** With several apps: the secret key of each app to backfill, `SDKAPPID:KEY,…` (TIM_SECRET_KEY serves TIM_SDK_APP_ID). */
+    TIM_APP_SECRET_KEYS: v.optional(v.string()),
     /** Time for in-flight jobs to finish on SIGTERM before the process exits anyway. */
     SHUTDOWN_TIMEOUT_MS: intVar(30_000, 100, 600_000),
     LOG_LEVEL: LogLevelVar,
@@ -63,13 +84,33 @@ export const WorkerEnvSchema = v.pipe(
     (c) => c.TIM_SDK_APP_ID !== undefined || c.TIM_APPS !== undefined,
     'TIM_SDK_APP_ID is required (your IM SDKAppID), or TIM_APPS to serve several apps',
   ),
+  v.partialCheck(
+    [['TIM_APP_SECRET_KEYS']],
+    (c) => c.TIM_APP_SECRET_KEYS === undefined || secretKeysOf(c.TIM_APP_SECRET_KEYS) !== undefined,
+    'TIM_APP_SECRET_KEYS must list SDKAPPID:KEY pairs, comma-separated',
+  ),
   v.transform((c) => ({
     ...c,
+    /** The secret key of each app that may be backfilled. */
+    secretKeys: new Map([
+      ...(c.TIM_SDK_APP_ID !== undefined && c.TIM_SECRET_KEY !== undefined
+        ? [[c.TIM_SDK_APP_ID, c.TIM_SECRET_KEY] as const]
+        : []),
+      ...(secretKeysOf(c.TIM_APP_SECRET_KEYS ?? '') ?? []),
+    ]) as ReadonlyMap<string, string>,
     /** The served SDKAppIDs. */
     apps: new Set(
       mergeApps(c.TIM_APPS, { sdkAppId: c.TIM_SDK_APP_ID, token: undefined }).keys(),
     ) as ReadonlySet<string>,
   })),
+  v.check(
+    (c) => c.TIM_SECRET_KEY === undefined || c.TIM_SDK_APP_ID !== undefined,
+    'TIM_SECRET_KEY is the key of TIM_SDK_APP_ID, which is not set: with TIM_APPS, give each key in TIM_APP_SECRET_KEYS',
+  ),
+  v.check(
+    (c) => [...c.secretKeys.keys()].every((id) => c.apps.has(id)),
+    'TIM_APP_SECRET_KEYS names an app this worker does not serve (add it to TIM_APPS)',
+  ),
 );
 
 export type WorkerConfig = v.InferOutput<typeof WorkerEnvSchema>;
@@ -85,3 +126,21 @@ export const MigrateEnvSchema = v.object({
   ARCHIVE_WRITER_ROLE: v.optional(v.pipe(v.string(), v.regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a plain role name'))),
   ARCHIVE_WRITER_PASSWORD: v.optional(v.pipe(v.string(), v.minLength(12, 'must be at least 12 characters'))),
 });
+
+/** `SDKAPPID:KEY,…` as pairs; undefined when malformed. Never part of an error message (a secret). */
+function secretKeysOf(text: string): [string, string][] | undefined {
+  const pairs: [string, string][] = [];
+  for (const entry of text
+    .split(',')
+    .map((each) => each.trim())
+    .filter(Boolean)) {
+    const colon = entry.indexOf(':');
+    const id = entry.slice(0, colon);
+    const key = entry.slice(colon + 1);
+    if (colon < 1 || !v.is(SdkAppIdSchema, id) || !/^\S+$/.test(key)) {
+      return undefined;
+    }
+    pairs.push([id, key]);
+  }
+  return pairs;
+}

@@ -1,5 +1,6 @@
 import { createDestinations, loadDestinationsConfig } from '@imsync/destinations';
 import {
+  BACKFILL_QUEUE,
   closeRedis,
   createRedis,
   type DestinationSettings,
@@ -28,6 +29,8 @@ import { loadWorkerConfig } from './config.js';
 import { createRedisDedupe } from './dedupe.js';
 import { createDeliveryWorker, type DeliveryWorkerHandle } from './delivery-worker.js';
 import { createFanOut } from './fan-out.js';
+import type { GapWorkerHandle } from './gaps/gap-worker.js';
+import { startGapDetection } from './gaps/start.js';
 import { createWorkerMetrics } from './metrics.js';
 import { createIngestWorker, type IngestWorkerHandle } from './worker.js';
 
@@ -55,11 +58,13 @@ dedupeRedis.on('error', (error) => logger.warn({ err: error.message }, 'redis co
 const destinationConfigs = loadConfigOrExit('imsync-worker', () => loadDestinationsConfig(process.env));
 
 const registry = createRegistry({ service: 'worker' });
-const metricsQueues = [INGEST_QUEUE, ...destinationConfigs.map((d) => deliveryQueueName(d.name))].map((name) => {
-  const queue = new Queue(name, { connection: redis, prefix: config.QUEUE_PREFIX });
-  queue.on('error', () => {});
-  return queue;
-});
+const metricsQueues = [INGEST_QUEUE, BACKFILL_QUEUE, ...destinationConfigs.map((d) => deliveryQueueName(d.name))].map(
+  (name) => {
+    const queue = new Queue(name, { connection: redis, prefix: config.QUEUE_PREFIX });
+    queue.on('error', () => {});
+    return queue;
+  },
+);
 registerQueueMetrics(registry, METRIC_PREFIX, () => metricsQueues);
 const metrics = createWorkerMetrics(registry);
 
@@ -67,6 +72,7 @@ let accepting = true;
 let ops: OpsServer | undefined;
 let ingest: IngestWorkerHandle | undefined;
 let deliveries: DeliveryWorkerHandle[] = [];
+let gaps: GapWorkerHandle | undefined;
 const archive = new PostgresArchive({ pool });
 const fanOut =
   destinationConfigs.length === 0
@@ -95,6 +101,8 @@ const shutdown = createShutdown({
         return ingest ? ingest.close() : Promise.resolve();
       },
     },
+    // A backfill page in flight finishes (or is taken over later); its messages are in the ingest queue.
+    { name: 'gap detection', run: () => gaps?.close() ?? Promise.resolve() },
     { name: 'archive', run: () => archive.close() },
     { name: 'fan-out', run: () => fanOut?.close() ?? Promise.resolve() },
     // Deliveries in flight finish (or are abandoned to a retry); their destinations close.
@@ -176,6 +184,27 @@ if (accepting) {
     logger,
     metrics,
   });
+  if (config.GAP_DETECTION === 'on') {
+    gaps = startGapDetection({
+      connection: redis,
+      prefix: config.QUEUE_PREFIX,
+      pool,
+      secretKeys: config.secretKeys,
+      tencentBaseUrl: config.TIM_API_BASE_URL,
+      adminIdentifier: config.TIM_ADMIN_IDENTIFIER,
+      graceMs: config.GAP_GRACE_SECONDS * 1000,
+      scanIntervalMs: config.GAP_SCAN_INTERVAL_MS,
+      tailIntervalMs: config.GAP_TAIL_CHECK_SECONDS * 1000,
+      activeWindowMs: config.GAP_ACTIVE_WINDOW_SECONDS * 1000,
+      rate: config.BACKFILL_RATE,
+      concurrency: config.BACKFILL_CONCURRENCY,
+      lockDurationMs: config.JOB_LOCK_MS,
+      stalledIntervalMs: config.STALLED_CHECK_MS,
+      registry,
+      metrics,
+      logger,
+    });
+  }
   logger.info(
     {
       host: config.METRICS_HOST,
@@ -183,6 +212,8 @@ if (accepting) {
       concurrency: config.WORKER_CONCURRENCY,
       apps: [...config.apps],
       destinations: destinations.map((d) => d.name),
+      gapDetection: config.GAP_DETECTION,
+      backfilled: [...config.secretKeys.keys()],
     },
     'worker started',
   );

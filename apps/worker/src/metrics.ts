@@ -9,7 +9,7 @@ export interface WorkerMetrics {
   gapHolesFound: Counter;
   backfillRecovered: Counter;
   backfillAccounted: Counter<'kind'>;
-  backfillCalls: Counter<'outcome'>;
+  tencentCalls: Counter<'api' | 'outcome' | 'code'>;
   deliveryLatency: Histogram<'destination'>;
 }
 
@@ -44,10 +44,13 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
       labelNames: ['kind'],
       registers: [registry],
     }),
-    backfillCalls: new Counter({
-      name: `${METRIC_PREFIX}backfill_calls_total`,
-      help: "Calls to Tencent's history API by backfill, by outcome (ok, throttled, error).",
-      labelNames: ['outcome'],
+    tencentCalls: new Counter({
+      name: `${METRIC_PREFIX}tencent_api_calls_total`,
+      help:
+        "Calls to Tencent's REST API by gap detection and backfill, by api (group_msg_get_simple, get_group_info, " +
+        "get_topic), outcome (ok, throttled, retry, group_gone, signature, permission, fatal) and Tencent's ErrorCode " +
+        '(-1: no answer read).',
+      labelNames: ['api', 'outcome', 'code'],
       registers: [registry],
     }),
     deliveries: new Counter({

@@ -1,5 +1,5 @@
-import { BACKFILL_QUEUE } from './backfill.js';
 import * as v from 'valibot';
+import { BACKFILL_QUEUE } from './backfill.js';
 
 /** BullMQ key prefix for every imsync queue; tests use their own so they never share keys. */
 const DEFAULT_QUEUE_PREFIX = 'imsync';

@@ -6,6 +6,7 @@ import type { SentMessage } from './messages.js';
 import { Random } from './random.js';
 import type { EventRef, GeneratedEvent, GroupMessageEvent } from './refs.js';
 import { type LatencySummary, summarizeLatencies } from './stats.js';
+import { createWithholder } from './withhold.js';
 
 export interface LoadOptions<TEvent extends GeneratedEvent = GeneratedEvent>
   extends Pick<EventFactoryOptions, 'commands' | 'recallRatio' | 'earlyRecallRatio'> {
@@ -33,6 +34,19 @@ export interface LoadOptions<TEvent extends GeneratedEvent = GeneratedEvent>
   /** A request not answered within this is counted as failed. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * Share (0–1) of droppable group messages withheld: recorded (`record`) but never sent, as if
+   * Tencent's callback had been lost. Droppable: what backfill can recover (see createWithholder).
+   */
+  drop?: number;
+  /** Droppable group messages among the last `dropTail` new callbacks are withheld too (a silent tail). */
+  dropTail?: number;
+  /**
+   * Keeps every new group message, sent or withheld, where Tencent keeps its history (the fake
+   * Tencent API): called before the message is sent.
+   */
+  record?(sdkAppId: string, body: string): Promise<void>;
+  onWithheld?(event: GeneratedEvent): void;
   // A method, so its parameter is checked bivariantly: the runner below has one body for both overloads.
   onResult?(result: SendResult<TEvent>): void;
 }
@@ -71,6 +85,10 @@ export interface LoadSummary {
   acknowledgedEvents: EventRef[];
   /** Every event sent at least once, answered or not. */
   sentEvents: EventRef[];
+  /** Group messages withheld on purpose (`drop`, `dropTail`): only backfill can bring them. */
+  withheldEvents: EventRef[];
+  /** `record` calls that failed: those messages are not in the history backfill reads. */
+  recordFailures: number;
   /** The group messages among `acknowledgedEvents` (of every app). */
   acknowledgedMessages: SentMessage[];
   /** The group messages among `sentEvents`. */
@@ -123,10 +141,34 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     earlyRecalls: {},
     acknowledgedEvents: [],
     sentEvents: [],
+    withheldEvents: [],
+    recordFailures: 0,
     acknowledgedMessages: [],
     sentMessages: [],
   };
   const signer = createSigner(options.url, apps, chance);
+  const withhold = createWithholder(
+    { drop: options.drop ?? 0, tail: options.dropTail ?? 0, count: options.count },
+    new Random(seed ^ 0xd409),
+  );
+  const withheld: EventRef[] = [];
+  const record = (message: GeneratedEvent) => {
+    if (!options.record || message.ref.kind !== 'group-message') {
+      return;
+    }
+    const done: Promise<void> = options.record(message.ref.sdkAppId, message.body).then(
+      () => {
+        pending.delete(done);
+      },
+      (error: unknown) => {
+        summary.recordFailures++;
+        const key = `record: ${(error as Error).message}`;
+        summary.errors[key] = (summary.errors[key] ?? 0) + 1;
+        pending.delete(done);
+      },
+    );
+    pending.add(done);
+  };
   let inFlight = 0;
   let slotFreed: (() => void) | undefined;
   const pending = new Set<Promise<void>>();
@@ -177,9 +219,17 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     }
     // Exactly `count` new events and round(count × ratio) repeats, the repeats spread evenly.
     const repeatsLeft = total - options.count - summary.duplicatesSent;
-    const newLeft = options.count - sent.length;
+    const newLeft = options.count - sent.length - withheld.length;
     const duplicate = sent.length > 0 && repeatsLeft > 0 && chance.next() * (repeatsLeft + newLeft) < repeatsLeft;
     const message = duplicate ? chance.pick(recent) : factory.next(newLeft);
+    if (!duplicate) {
+      record(message);
+      if (withhold(message, sent.length + withheld.length)) {
+        withheld.push(message.ref);
+        options.onWithheld?.(message);
+        continue;
+      }
+    }
     if (duplicate) {
       summary.duplicatesSent++;
     } else {
@@ -201,6 +251,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
   summary.latency = summarizeLatencies(latencies);
   summary.acknowledgedEvents = [...acknowledged];
   summary.sentEvents = sent;
+  summary.withheldEvents = withheld;
   summary.acknowledgedMessages = groupMessages(summary.acknowledgedEvents);
   summary.sentMessages = groupMessages(sent);
   return summary;

@@ -28,7 +28,8 @@ export interface SimGroup {
   readonly owner: string;
   /** `''` (outside a topic) and, in Community groups, two topics. */
   readonly topics: readonly string[];
-  seq: number;
+  /** The next MsgSeq of each topic (and of `''`): each has a sequence of its own, as in Tencent. */
+  readonly seqs: Map<string, number>;
   /** The last EventTime given to one of its lifecycle or membership events (ms). */
   eventTime: number;
 }
@@ -40,7 +41,16 @@ const GROUP_NAMES = ['Release notes', 'Design crit', '周末羽毛球', 'Ops on-
 export function createGroup(r: Random, type: string): SimGroup {
   const id = type === 'Community' ? `@TGS#_@TGS#c${r.hex(10).toUpperCase()}` : `@TGS#${r.hex(9).toUpperCase()}`;
   const topics = type === 'Community' ? ['', `${id}@TOPIC#_general`, `${id}@TOPIC#_release-notes`] : [''];
-  return { id, type, name: r.pick(GROUP_NAMES), owner: r.pick(USERS), topics, seq: r.int(1, 1_000_000), eventTime: 0 };
+  const start = r.int(1, 1_000_000);
+  return {
+    id,
+    type,
+    name: r.pick(GROUP_NAMES),
+    owner: r.pick(USERS),
+    topics,
+    seqs: new Map(topics.map((topic, i) => [topic, start + i * 1000])),
+    eventTime: 0,
+  };
 }
 
 /** `count` groups, of every type in turn. */
@@ -71,7 +81,8 @@ export function buildGroupMessage(
     elements.push((ELEMENT_BUILDERS.TIMFaceElem as (random: Random) => unknown)(r));
   }
   const now = Math.floor(Date.now() / 1000);
-  const msgSeq = group.seq++;
+  const msgSeq = group.seqs.get(topicId) ?? 1;
+  group.seqs.set(topicId, msgSeq + 1);
   const random = r.uint32();
   const msgId = `${r.int(1e17, 9e17)}-${now}-${random}`;
   const body: Record<string, unknown> = {

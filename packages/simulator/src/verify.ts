@@ -22,6 +22,8 @@ export interface KindCheck extends StoredCheck {
   notApplied?: number;
   /** C2C messages: rows whose `send_result` is not the body's `SendMsgResult`. */
   wrongSendResult?: number;
+  /** Group messages: those stored from Tencent's history (`source = 'backfill'`), not from a callback. */
+  backfilled?: number;
 }
 
 /** Every app's archive, kind by kind, and the sums over all of them. */
@@ -166,13 +168,15 @@ async function checkGroupMessages(
   client: pg.Client,
   sdkAppId: string,
   messages: readonly SentMessage[],
-): Promise<StoredCheck> {
+): Promise<StoredCheck & { backfilled: number }> {
   const { notAsSent, ...check } = await lookUp(client, sdkAppId, {
     table: 'group_messages',
     columns: GROUP_MESSAGE_COLUMNS,
     rows: messages.map((m, item) => ({ item, values: identityValues(m.identity) })),
+    asSent: "m.source = 'backfill'",
   });
-  return check;
+  // Not "as sent" here means stored from a callback (or missing).
+  return { ...check, backfilled: check.stored - (notAsSent - check.missing) };
 }
 
 const place = (...parts: (string | number)[]) => parts.join('\n');
@@ -271,6 +275,7 @@ async function checkEvents(client: pg.Client, events: readonly EventRef[]): Prom
     phantomRows: 0,
     notApplied: 0,
     wrongSendResult: 0,
+    backfilled: 0,
     apps: {},
   };
   for (const [sdkAppId, appEvents] of byApp) {
@@ -284,6 +289,7 @@ async function checkEvents(client: pg.Client, events: readonly EventRef[]): Prom
       total.phantomRows += check.phantomRows;
       total.notApplied += check.notApplied ?? 0;
       total.wrongSendResult += check.wrongSendResult ?? 0;
+      total.backfilled += check.backfilled ?? 0;
     }
   }
   return total;

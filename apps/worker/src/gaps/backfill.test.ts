@@ -1,8 +1,11 @@
 import type { BackfillPage } from '@imsync/queue';
 import type { SequenceStore } from '@imsync/sinks';
+import type { GroupHistoryRequest, HistoryItem, HistoryPage, TencentResult } from '@imsync/tencent';
 import { UnrecoverableError } from 'bullmq';
 import { describe, expect, test } from 'vitest';
-import { type HistoryItem, type HistoryResult, processBackfillPage, ThrottledError } from './backfill.js';
+import { processBackfillPage, ThrottledError } from './backfill.js';
+
+type HistoryResult = TencentResult<HistoryPage>;
 
 // The page rules, with Tencent's history and the sequence store in memory.
 
@@ -25,11 +28,12 @@ const message = (seq: number, extra: Partial<HistoryItem> = {}): HistoryItem => 
   msgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: `message ${seq}` } }],
   isPlaceMsg: 0,
   isSystemMsg: false,
+  raw: {},
   ...extra,
 });
 
-function setup(answer: (request: { reqMsgSeq: number; reqMsgNumber: number }) => HistoryResult) {
-  const calls: { reqMsgSeq: number; reqMsgNumber: number; withRecalled: boolean }[] = [];
+function setup(answer: (request: GroupHistoryRequest) => HistoryResult) {
+  const calls: GroupHistoryRequest[] = [];
   const accounts: { seq: number; kind: string }[] = [];
   const closed: string[] = [];
   const messages: { seq: number; key: string }[] = [];
@@ -47,7 +51,7 @@ function setup(answer: (request: { reqMsgSeq: number; reqMsgNumber: number }) =>
   } as unknown as SequenceStore;
   const deps = {
     history: () => ({
-      async groupHistory(request: { reqMsgSeq: number; reqMsgNumber: number; withRecalled: boolean }) {
+      async groupHistory(request: GroupHistoryRequest) {
         calls.push(request);
         return answer(request);
       },
@@ -95,7 +99,7 @@ describe('a page of a hole', () => {
   });
 
   test("the hole's last page closes it", async () => {
-    const run = setup(({ reqMsgSeq }) => ok([message(reqMsgSeq)], 1));
+    const run = setup(({ reqMsgSeq }) => ok([message(reqMsgSeq ?? 0)], 1));
     const last = { ...PAGE, toSeq: 101 };
     expect(await processBackfillPage(last, run.deps)).toEqual({ recovered: 1, accounted: 0, done: true });
     expect(run.closed).toEqual(['hole 101-140']);

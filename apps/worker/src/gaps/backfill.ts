@@ -1,40 +1,12 @@
 import { CALLBACK_CATALOG, GROUP_AFTER_SEND_MSG, parseCallback } from '@imsync/protocol';
 import type { BackfillPage } from '@imsync/queue';
 import type { AccountKind, SequenceStore } from '@imsync/sinks';
+import type { HistoryItem, TencentApi } from '@imsync/tencent';
 import { UnrecoverableError } from 'bullmq';
 import { PAGE_SIZE } from './scan.js';
 
-/** One item of Tencent's group history (`group_msg_get_simple`'s `RspMsgList`). */
-export interface HistoryItem {
-  readonly msgSeq: number;
-  readonly msgRandom: number;
-  readonly msgTimeStamp: number;
-  readonly fromAccount: string;
-  readonly msgBody: readonly unknown[];
-  /** 1: expired, deleted or never stored; 2: recalled. */
-  readonly isPlaceMsg: 0 | 1 | 2;
-  readonly isSystemMsg: boolean;
-}
-
-export type HistoryResult =
-  | { ok: true; value: { items: readonly HistoryItem[]; isFinished: 0 | 1 | 2 } }
-  | {
-      ok: false;
-      code: number;
-      info: string;
-      kind: 'throttled' | 'retry' | 'group_gone' | 'signature' | 'permission' | 'fatal';
-    };
-
-/** Tencent's history of one app's groups, as its admin (absent for an app without credentials). */
-export interface History {
-  groupHistory(request: {
-    groupId: string;
-    topicId?: string;
-    reqMsgSeq: number;
-    reqMsgNumber: number;
-    withRecalled: boolean;
-  }): Promise<HistoryResult>;
-}
+/** Tencent's history of one app's groups, as its admin. */
+export type History = Pick<TencentApi, 'groupHistory'>;
 
 /** Tencent throttled the app: the whole backfill queue should wait, and this try not count. */
 export class ThrottledError extends Error {
@@ -110,7 +82,7 @@ export async function processBackfillPage(page: BackfillPage, deps: BackfillDeps
     isFinished === 2 ? page.fromSeq : isFinished === 0 && inRange.length > 0 ? lowest : page.toSeq - asked + 1;
   const answered = new Set(inRange.map((item) => item.msgSeq));
   const accounts: { seq: number; kind: AccountKind; detail?: string }[] = [];
-  let recovered = 0;
+  const enqueued: Promise<void>[] = [];
   for (const item of inRange) {
     if (item.isSystemMsg) {
       accounts.push({ seq: item.msgSeq, kind: 'system' });
@@ -129,8 +101,8 @@ export async function processBackfillPage(page: BackfillPage, deps: BackfillDeps
         accounts.push({ seq: item.msgSeq, kind: 'unrecoverable', detail: 'history item is not a valid message' });
         continue;
       }
-      await deps.enqueueMessage(page.sdkAppId, body, parsed.key);
-      recovered++;
+      // Queued together: the producer writes the jobs of one turn in one Redis call.
+      enqueued.push(deps.enqueueMessage(page.sdkAppId, body, parsed.key));
     }
   }
   // Seqs of the covered range Tencent did not answer: online-only or never stored, or (IsFinished
@@ -142,6 +114,8 @@ export async function processBackfillPage(page: BackfillPage, deps: BackfillDeps
       );
     }
   }
+  await Promise.all(enqueued);
+  const recovered = enqueued.length;
   await deps.sequences.account(key, accounts);
   for (const kind of ['system', 'recalled', 'expired', 'unrecoverable'] as const) {
     const count = accounts.filter((a) => a.kind === kind).length;

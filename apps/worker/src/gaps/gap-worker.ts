@@ -80,17 +80,14 @@ export function createGapWorker(options: GapWorkerOptions): GapWorkerHandle {
         sequences: options.scan.sequences,
         enqueuePage,
       });
-      metrics.backfillCalls.inc({ outcome: 'ok' });
       logger.info({ ...page.output, ...outcome }, 'backfill page done');
     } catch (error) {
       if (error instanceof ThrottledError) {
         // Tencent's limit is app-wide: the whole queue waits, and this try does not count.
-        metrics.backfillCalls.inc({ outcome: 'throttled' });
         logger.warn({ err: error.message }, 'backfill throttled by Tencent');
         await worker.rateLimit(throttlePauseMs());
         throw Worker.RateLimitError();
       }
-      metrics.backfillCalls.inc({ outcome: 'error' });
       throw error;
     }
   };

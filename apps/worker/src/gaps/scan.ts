@@ -32,7 +32,7 @@ export interface ScanResult {
 export const PAGE_SIZE = 20;
 
 /** The first (topmost) page of a hole. */
-export function firstPage(mark: SequenceMark, hole: Hole): BackfillPage {
+function firstPage(mark: SequenceMark, hole: Hole): BackfillPage {
   return {
     sdkAppId: mark.sdkAppId,
     groupId: mark.groupId,

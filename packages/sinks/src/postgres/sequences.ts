@@ -179,6 +179,14 @@ export function createSequenceStore(pool: Pool) {
       );
     },
 
+    /** When the oldest open hole was found; undefined when none is open. */
+    async oldestOpenHoleAt(): Promise<Date | undefined> {
+      const { rows } = await pool.query<{ at: Date | null }>(
+        `SELECT min(found_at) AS at FROM sequence_holes WHERE state = 'open'`,
+      );
+      return rows[0]?.at ?? undefined;
+    },
+
     /** The open holes, oldest first (for the gaps report and the oldest-hole gauge). */
     async openHoles(): Promise<(SequenceKey & Hole & { foundAt: Date })[]> {
       const { rows } = await pool.query<{
