@@ -16,7 +16,7 @@ const seqTest = test.extend('seq', async ({ databaseUrl }, { onCleanup }) => {
   onCleanup(() => pool.end());
   await migrate(pool);
   const archive = new PostgresArchive({ pool });
-  /** Stores messages with these seqs, received `agoMs` ago. */
+  /** Stores messages with these seqs, received and stored `agoMs` ago. */
   const store = async (seqs: number[], agoMs: number, fields: Record<string, unknown> = {}) => {
     for (const seq of seqs) {
       const body = { ...BASE, ...fields, MsgSeq: seq };
@@ -30,6 +30,12 @@ const seqTest = test.extend('seq', async ({ databaseUrl }, { onCleanup }) => {
         receivedAt: new Date(Date.now() - agoMs),
       });
     }
+    // Time passes for the archive's own clock too: gap detection ages holes by stored_at.
+    await pool.query(
+      `UPDATE group_messages SET stored_at = now() - make_interval(secs => $1::float8 / 1000)
+       WHERE group_id = $2 AND msg_seq = ANY($3::bigint[])`,
+      [agoMs, fields.GroupId ?? BASE.GroupId, seqs],
+    );
   };
   return { pool, store, sequences: createSequenceStore(pool) };
 });
@@ -52,6 +58,7 @@ seqTest(
     expect(await sequences.scan(mark, 60_000, new Date())).toEqual({
       holes: [{ fromSeq: 104, toSeq: 104 }],
       highest: 108,
+      pending: true,
     });
     // With no grace period both holes count; the mark moved up to the first hole.
     const [moved] = await sequences.activeMarks(new Date(Date.now() - 2 * HOUR));
@@ -73,7 +80,11 @@ seqTest(
     ]);
     await sequences.refreshMarks(new Date(Date.now() - 2 * HOUR));
     const [mark] = await sequences.activeMarks(new Date(Date.now() - 2 * HOUR));
-    expect(await sequences.scan(mark ?? ({} as never), 0, new Date())).toEqual({ holes: [], highest: 6 });
+    expect(await sequences.scan(mark ?? ({} as never), 0, new Date())).toEqual({
+      holes: [],
+      highest: 6,
+      pending: false,
+    });
     expect((await sequences.activeMarks(new Date(Date.now() - 2 * HOUR)))[0]?.contiguousSeq).toBe(6);
   },
 );
@@ -92,5 +103,47 @@ seqTest(
     await sequences.refreshMarks(new Date(Date.now() - 2 * HOUR));
     await sequences.close({ ...KEY, groupId: 'gone-group' }, 'group_gone');
     expect((await sequences.activeMarks(new Date(Date.now() - 2 * HOUR))).map((m) => m.groupId)).toEqual([]);
+  },
+);
+
+seqTest(
+  'each refresh reads only what was stored since the previous one, and still moves the marks forward',
+  async ({ seq: { pool, store, sequences } }) => {
+    const since = new Date(Date.now() - 2 * HOUR);
+    await store([1, 2], HOUR);
+    await sequences.refreshMarks(since);
+    // Rows stored long before the previous refresh are not read again: this one would start a mark.
+    await store([1], HOUR, { GroupId: 'old-news' });
+    await store([3], 0);
+    await sequences.refreshMarks(since);
+    const marks = await sequences.activeMarks(since);
+    expect(marks.map((m) => m.groupId)).toEqual([KEY.groupId]);
+    const { rows } = await pool.query<{ at: Date }>(
+      'SELECT max(stored_at) AS at FROM group_messages WHERE msg_seq = 3',
+    );
+    expect(marks[0]?.lastMessageAt).toEqual(rows[0]?.at);
+  },
+);
+
+seqTest(
+  'a scan with nothing pending settles the mark at its last message; a younger hole leaves it to scan again',
+  async ({ seq: { store, sequences } }) => {
+    const since = new Date(Date.now() - 2 * HOUR);
+    await store([1, 2, 5], 0);
+    await sequences.refreshMarks(since);
+    const [young] = await sequences.activeMarks(since);
+    expect(await sequences.scan(young ?? ({} as never), 60_000, new Date())).toMatchObject({
+      holes: [],
+      pending: true,
+    });
+    expect((await sequences.activeMarks(since))[0]?.scannedAt).toBeNull();
+
+    const [mark] = await sequences.activeMarks(since);
+    expect(await sequences.scan(mark ?? ({} as never), 0, new Date())).toMatchObject({
+      holes: [{ fromSeq: 3, toSeq: 4 }],
+      pending: false,
+    });
+    const [settled] = await sequences.activeMarks(since);
+    expect(settled?.scannedAt).toEqual(settled?.lastMessageAt);
   },
 );

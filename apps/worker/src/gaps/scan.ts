@@ -18,6 +18,12 @@ export interface ScanOptions {
   activeWindowMs: number;
   /** How often each sequence's tail is asked of Tencent. */
   tailIntervalMs: number;
+  /**
+   * Tail checks (one Tencent call each) one scan may make at most; the sequences unchecked the
+   * longest go first, the rest wait for the next scan. Keeps the calls per second bounded however
+   * many groups are active.
+   */
+  tailBudget: number;
   /** Queues the first page of each new hole. */
   enqueue(page: BackfillPage): Promise<void>;
   now?: () => Date;
@@ -56,9 +62,20 @@ export async function scanForGaps(options: ScanOptions): Promise<ScanResult> {
   await options.sequences.refreshMarks(since);
   const marks = await options.sequences.activeMarks(since);
   let holesFound = 0;
+  let tailsLeft = options.tailBudget;
   for (const mark of marks) {
+    const tailDue = tailsLeft > 0 && tailIsDue(mark, now, options);
+    // Nothing stored since the last scan that settled, and no tail to check: nothing can have changed.
+    const settled = mark.scannedAt !== null && mark.lastMessageAt.getTime() <= mark.scannedAt.getTime();
+    if (settled && !tailDue) {
+      continue;
+    }
     const { holes, highest } = await options.sequences.scan(mark, options.graceMs, now);
-    const tail = await tailHole(mark, highest, now, options);
+    let tail: Hole | undefined;
+    if (tailDue) {
+      tailsLeft--;
+      tail = await tailHole(mark, highest, now, options);
+    }
     const found = await options.sequences.recordHoles(mark, tail ? [...holes, tail] : holes);
     holesFound += found.length;
     if (options.tails.serves(mark.sdkAppId)) {
@@ -70,6 +87,14 @@ export async function scanForGaps(options: ScanOptions): Promise<ScanResult> {
   return { sequences: marks.length, holesFound };
 }
 
+/** Whether the tail of a sequence should be asked of Tencent now. */
+function tailIsDue(mark: SequenceMark, now: Date, options: ScanOptions): boolean {
+  const due = !mark.tailCheckedAt || now.getTime() - mark.tailCheckedAt.getTime() >= options.tailIntervalMs;
+  // The tail is only a hole once the newest message is older than the grace period.
+  const quiet = now.getTime() - mark.lastMessageAt.getTime() >= options.graceMs;
+  return due && quiet && options.tails.serves(mark.sdkAppId);
+}
+
 /** Messages above the newest one imsync has, that never arrived as callbacks (a silent tail). */
 async function tailHole(
   mark: SequenceMark,
@@ -77,12 +102,6 @@ async function tailHole(
   now: Date,
   options: ScanOptions,
 ): Promise<Hole | undefined> {
-  const due = !mark.tailCheckedAt || now.getTime() - mark.tailCheckedAt.getTime() >= options.tailIntervalMs;
-  // The tail is only a hole once the newest callback is older than the grace period.
-  const settled = now.getTime() - mark.lastMessageAt.getTime() >= options.graceMs;
-  if (!due || !settled || !options.tails.serves(mark.sdkAppId)) {
-    return undefined;
-  }
   const newest = await options.tails.newestSeq(mark);
   await options.sequences.setTailChecked(mark, now);
   const top = Math.max(highest, mark.contiguousSeq);

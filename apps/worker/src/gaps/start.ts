@@ -71,6 +71,8 @@ export function startGapDetection(options: GapDetectionOptions): GapWorkerHandle
       graceMs: options.graceMs,
       activeWindowMs: options.activeWindowMs,
       tailIntervalMs: options.tailIntervalMs,
+      // Half of BACKFILL_RATE at most goes to tail checks, whatever the number of active groups.
+      tailBudget: Math.max(1, Math.floor((options.rate * options.scanIntervalMs) / 2000)),
     },
     backfill: {
       history: (sdkAppId) => tencent.history(sdkAppId),

@@ -167,6 +167,22 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX group_messages_received ON group_messages (received_at);
     `,
   },
+  {
+    version: 4,
+    name: 'incremental gap scans',
+    sql: `
+      -- Each scan reads only the rows stored since the previous one (a few minutes' margin for
+      -- transactions that commit late), not a whole day of messages.
+      CREATE TABLE gap_scan_state (
+        id           boolean     PRIMARY KEY DEFAULT true CHECK (id),
+        refreshed_at timestamptz NOT NULL
+      );
+      CREATE INDEX group_messages_stored ON group_messages (stored_at);
+      -- The last_message_at a scan of this sequence saw with nothing left pending: a sequence
+      -- with no message since is not scanned again (only its tail is checked).
+      ALTER TABLE sequence_marks ADD COLUMN scanned_at timestamptz;
+    `,
+  },
 ];
 
 // Any constant works; it only has to be the same in every process that migrates this database.

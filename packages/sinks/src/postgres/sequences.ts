@@ -12,8 +12,11 @@ export interface SequenceMark extends SequenceKey {
   readonly groupType: string | null;
   /** Every seq up to here is accounted for. */
   readonly contiguousSeq: number;
+  /** When its newest message was stored. */
   readonly lastMessageAt: Date;
   readonly tailCheckedAt: Date | null;
+  /** The `lastMessageAt` its last scan saw with nothing pending; null: scan it. */
+  readonly scannedAt: Date | null;
 }
 
 /** A run of missing seqs, both ends included. */
@@ -32,13 +35,20 @@ export function createSequenceStore(pool: Pool) {
   return {
     /**
      * Starts a mark for every sequence with a message since `since` and none yet (just below its
-     * first message), and moves the marks' last activity forward.
+     * first message), and moves the marks' last activity forward. Reads only the rows stored since
+     * the previous call (five minutes' margin for transactions that committed late).
      */
     async refreshMarks(since: Date): Promise<void> {
       await pool.query(
-        `INSERT INTO sequence_marks (sdk_app_id, group_id, topic_id, group_type, contiguous_seq, last_message_at)
-         SELECT sdk_app_id, group_id, topic_id, max(group_type), min(msg_seq) - 1, max(received_at)
-         FROM group_messages WHERE received_at >= $1
+        `WITH previous AS (SELECT refreshed_at FROM gap_scan_state WHERE id),
+         this_call AS (
+           INSERT INTO gap_scan_state (id, refreshed_at) VALUES (true, now())
+           ON CONFLICT (id) DO UPDATE SET refreshed_at = excluded.refreshed_at
+         )
+         INSERT INTO sequence_marks (sdk_app_id, group_id, topic_id, group_type, contiguous_seq, last_message_at)
+         SELECT sdk_app_id, group_id, topic_id, max(group_type), min(msg_seq) - 1, max(stored_at)
+         FROM group_messages
+         WHERE stored_at >= greatest($1, coalesce((SELECT refreshed_at FROM previous) - interval '5 minutes', $1))
          GROUP BY sdk_app_id, group_id, topic_id
          ON CONFLICT (sdk_app_id, group_id, topic_id) DO UPDATE
            SET last_message_at = greatest(sequence_marks.last_message_at, excluded.last_message_at),
@@ -57,10 +67,14 @@ export function createSequenceStore(pool: Pool) {
         contiguous_seq: string;
         last_message_at: Date;
         tail_checked_at: Date | null;
+        scanned_at: Date | null;
       }>(
-        `SELECT sdk_app_id::text, group_id, topic_id, group_type, contiguous_seq::text, last_message_at, tail_checked_at
+        // Longest unchecked tail first: when tail checks are rationed, every sequence gets its turn.
+        `SELECT sdk_app_id::text, group_id, topic_id, group_type, contiguous_seq::text, last_message_at,
+                tail_checked_at, scanned_at
          FROM sequence_marks
-         WHERE last_message_at >= $1 AND closed_reason IS NULL AND coalesce(group_type, '') <> 'AVChatRoom'`,
+         WHERE last_message_at >= $1 AND closed_reason IS NULL AND coalesce(group_type, '') <> 'AVChatRoom'
+         ORDER BY tail_checked_at NULLS FIRST`,
         [since],
       );
       return rows.map((row) => ({
@@ -71,18 +85,24 @@ export function createSequenceStore(pool: Pool) {
         contiguousSeq: Number(row.contiguous_seq),
         lastMessageAt: row.last_message_at,
         tailCheckedAt: row.tail_checked_at,
+        scannedAt: row.scanned_at,
       }));
     },
 
     /**
-     * The holes above a mark whose next message arrived at least `graceMs` ago (callbacks come late
+     * The holes above a mark whose next message was stored at least `graceMs` ago (callbacks come late
      * and out of order: a younger hole may still fill by itself), and the highest seq accounted for.
-     * The mark moves up to the first hole.
+     * The mark moves up to the first hole. `pending`: a younger hole was seen (scan again later);
+     * otherwise the mark is settled at its last message (no scan until another one arrives).
      */
-    async scan(mark: SequenceMark, graceMs: number, now: Date): Promise<{ holes: Hole[]; highest: number }> {
+    async scan(
+      mark: SequenceMark,
+      graceMs: number,
+      now: Date,
+    ): Promise<{ holes: Hole[]; highest: number; pending: boolean }> {
       const { rows } = await pool.query<{ seq: string; at: Date | null }>(
-        `SELECT msg_seq::text AS seq, max(received_at) AS at FROM (
-           SELECT msg_seq, received_at FROM group_messages
+        `SELECT msg_seq::text AS seq, max(stored_at) AS at FROM (
+           SELECT msg_seq, stored_at FROM group_messages
              WHERE sdk_app_id = $1 AND group_id = $2 AND topic_id = $3 AND msg_seq > $4
            UNION ALL
            SELECT msg_seq, NULL FROM sequence_accounts
@@ -94,6 +114,7 @@ export function createSequenceStore(pool: Pool) {
       let expected = mark.contiguousSeq + 1;
       let contiguous = mark.contiguousSeq;
       let blocked = false;
+      let pending = false;
       for (const row of rows) {
         const seq = Number(row.seq);
         if (seq > expected) {
@@ -102,6 +123,8 @@ export function createSequenceStore(pool: Pool) {
           const after = row.at?.getTime() ?? 0;
           if (now.getTime() - after >= graceMs) {
             holes.push({ fromSeq: expected, toSeq: seq - 1 });
+          } else {
+            pending = true;
           }
         }
         if (!blocked) {
@@ -109,14 +132,12 @@ export function createSequenceStore(pool: Pool) {
         }
         expected = seq + 1;
       }
-      if (contiguous > mark.contiguousSeq) {
-        await pool.query(
-          `UPDATE sequence_marks SET contiguous_seq = $4
-           WHERE sdk_app_id = $1 AND group_id = $2 AND topic_id = $3 AND contiguous_seq < $4`,
-          [mark.sdkAppId, mark.groupId, mark.topicId, contiguous],
-        );
-      }
-      return { holes, highest: expected - 1 };
+      await pool.query(
+        `UPDATE sequence_marks SET contiguous_seq = greatest(contiguous_seq, $4), scanned_at = $5
+         WHERE sdk_app_id = $1 AND group_id = $2 AND topic_id = $3`,
+        [mark.sdkAppId, mark.groupId, mark.topicId, contiguous, pending ? null : mark.lastMessageAt],
+      );
+      return { holes, highest: expected - 1, pending };
     },
 
     /** Records holes; resolves with those not known before (the ones to backfill). */

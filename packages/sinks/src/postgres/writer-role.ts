@@ -15,6 +15,7 @@ const WRITER_GRANTS: Readonly<Record<string, readonly string[]>> = {
   sequence_accounts: ['SELECT', 'INSERT'],
   sequence_marks: ['SELECT', 'INSERT', 'UPDATE'],
   sequence_holes: ['SELECT', 'INSERT', 'UPDATE'],
+  gap_scan_state: ['SELECT', 'INSERT', 'UPDATE'],
   imsync_migrations: ['SELECT'],
 };
 

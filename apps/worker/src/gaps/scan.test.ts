@@ -1,0 +1,101 @@
+import type { BackfillPage } from '@imsync/queue';
+import type { Hole, SequenceKey, SequenceMark, SequenceStore } from '@imsync/sinks';
+import { expect, test } from 'vitest';
+import { scanForGaps } from './scan.js';
+
+// The scan's rules, with the sequence store and Tencent's tails in memory.
+
+const NOW = new Date('2026-11-30T12:00:00Z');
+const MINUTE = 60_000;
+const ago = (ms: number) => new Date(NOW.getTime() - ms);
+
+const mark = (groupId: string, fields: Partial<SequenceMark> = {}): SequenceMark => ({
+  sdkAppId: '1600012345',
+  groupId,
+  topicId: '',
+  groupType: 'Public',
+  contiguousSeq: 10,
+  lastMessageAt: ago(10 * MINUTE),
+  tailCheckedAt: null,
+  scannedAt: null,
+  ...fields,
+});
+
+function setup(marks: SequenceMark[], options: { holes?: Hole[]; newest?: number; served?: string[] } = {}) {
+  const scanned: string[] = [];
+  const tailAsked: string[] = [];
+  const pages: BackfillPage[] = [];
+  const sequences = {
+    async refreshMarks() {},
+    async activeMarks() {
+      return marks;
+    },
+    async scan(m: SequenceMark) {
+      scanned.push(m.groupId);
+      return { holes: options.holes ?? [], highest: 12, pending: false };
+    },
+    async recordHoles(_key: SequenceKey, holes: Hole[]) {
+      return holes;
+    },
+    async setTailChecked() {},
+  } as unknown as SequenceStore;
+  const served = new Set(options.served ?? ['1600012345']);
+  const run = (tailBudget = 100) =>
+    scanForGaps({
+      sequences,
+      tails: {
+        serves: (sdkAppId) => served.has(sdkAppId),
+        async newestSeq(key) {
+          tailAsked.push(key.groupId);
+          return options.newest;
+        },
+      },
+      graceMs: MINUTE,
+      activeWindowMs: 24 * 60 * MINUTE,
+      tailIntervalMs: 5 * MINUTE,
+      tailBudget,
+      async enqueue(page) {
+        pages.push(page);
+      },
+      now: () => NOW,
+    });
+  return { run, scanned, tailAsked, pages };
+}
+
+test('a sequence settled since its last message, whose tail is not due, is not scanned', async () => {
+  const at = ago(10 * MINUTE);
+  const s = setup([
+    mark('settled', { lastMessageAt: at, scannedAt: at, tailCheckedAt: ago(MINUTE) }),
+    mark('new-message', { lastMessageAt: at, scannedAt: ago(20 * MINUTE), tailCheckedAt: ago(MINUTE) }),
+    mark('never-scanned', { tailCheckedAt: ago(MINUTE) }),
+  ]);
+  await s.run();
+  expect(s.scanned).toEqual(['new-message', 'never-scanned']);
+  expect(s.tailAsked).toEqual([]);
+});
+
+test('a silent tail above the newest stored seq is a hole, backfilled from its top', async () => {
+  const s = setup([mark('quiet')], { newest: 15 });
+  expect(await s.run()).toEqual({ sequences: 1, holesFound: 1 });
+  expect(s.pages).toEqual([expect.objectContaining({ groupId: 'quiet', fromSeq: 13, toSeq: 15, holeTo: 15 })]);
+});
+
+test('no tail is asked while the newest message is within the grace period', async () => {
+  const s = setup([mark('busy', { lastMessageAt: ago(10_000) })], { newest: 15 });
+  await s.run();
+  expect(s.tailAsked).toEqual([]);
+  expect(s.pages).toEqual([]);
+});
+
+test('tail checks stop at the budget; the rest wait for the next scan', async () => {
+  const s = setup([mark('a'), mark('b'), mark('c')], { newest: 12 });
+  await s.run(2);
+  expect(s.tailAsked).toEqual(['a', 'b']);
+});
+
+test('an app without a secret key has its holes recorded, never queued, and Tencent is not asked its tails', async () => {
+  const s = setup([mark('g')], { holes: [{ fromSeq: 11, toSeq: 11 }], newest: 20, served: [] });
+  expect(await s.run()).toEqual({ sequences: 1, holesFound: 1 });
+  expect(s.pages).toEqual([]);
+  expect(s.tailAsked).toEqual([]);
+});
