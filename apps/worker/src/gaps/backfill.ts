@@ -66,6 +66,9 @@ export async function processBackfillPage(page: BackfillPage, deps: BackfillDeps
         deps.onAccounted?.('unrecoverable', seqs.length);
         return { recovered: 0, accounted: seqs.length, done: true };
       }
+      // A wrong key or admin: every try would fail alike. Failed at once, loudly; retried from the
+      // dashboard once the configuration is fixed.
+      case 'signature':
       case 'permission':
       case 'fatal':
         throw new UnrecoverableError(`Tencent refused the history call: ${result.code} ${result.info}`);

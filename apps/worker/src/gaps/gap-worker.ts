@@ -52,7 +52,9 @@ export function createGapWorker(options: GapWorkerOptions): GapWorkerHandle {
     await queue.add(BACKFILL_PAGE_JOB, page, {
       jobId: backfillPageId(page),
       attempts: 12,
-      backoff: { type: 'exponential', delay: 2000 },
+      // Tencent's internal errors (10002, 60008) and network faults: backoff with jitter, so the
+      // pages of many holes do not retry in step.
+      backoff: { type: 'exponential', delay: 2000, jitter: 0.5 },
       removeOnComplete: { age: 3600, count: 10_000 },
       removeOnFail: { age: 14 * 24 * 3600 },
     });
