@@ -47,7 +47,7 @@ seqTest(
   async ({ seq: { store, sequences } }) => {
     await store([101, 102, 103, 105], HOUR);
     await store([108], 1000);
-    await sequences.refreshMarks(new Date(Date.now() - 2 * HOUR));
+    await sequences.refreshMarks(new Date(Date.now() - 2 * HOUR), 60_000);
     const [mark] = await sequences.activeMarks(new Date(Date.now() - 2 * HOUR));
     // A new sequence starts just below its first message: what came before imsync is not a hole.
     expect(mark).toMatchObject({ ...KEY, contiguousSeq: 100, groupType: 'Public' });
@@ -78,7 +78,7 @@ seqTest(
       { seq: 3, kind: 'system' },
       { seq: 5, kind: 'recalled' },
     ]);
-    await sequences.refreshMarks(new Date(Date.now() - 2 * HOUR));
+    await sequences.refreshMarks(new Date(Date.now() - 2 * HOUR), 60_000);
     const [mark] = await sequences.activeMarks(new Date(Date.now() - 2 * HOUR));
     expect(await sequences.scan(mark ?? ({} as never), 0, new Date())).toEqual({
       holes: [],
@@ -100,7 +100,7 @@ seqTest(
 
     await store([1, 3], HOUR, { GroupId: 'live-room', Type: 'AVChatRoom' });
     await store([1, 3], HOUR, { GroupId: 'gone-group' });
-    await sequences.refreshMarks(new Date(Date.now() - 2 * HOUR));
+    await sequences.refreshMarks(new Date(Date.now() - 2 * HOUR), 60_000);
     await sequences.close({ ...KEY, groupId: 'gone-group' }, 'group_gone');
     expect((await sequences.activeMarks(new Date(Date.now() - 2 * HOUR))).map((m) => m.groupId)).toEqual([]);
   },
@@ -111,11 +111,11 @@ seqTest(
   async ({ seq: { pool, store, sequences } }) => {
     const since = new Date(Date.now() - 2 * HOUR);
     await store([1, 2], HOUR);
-    await sequences.refreshMarks(since);
+    await sequences.refreshMarks(since, 60_000);
     // Rows stored long before the previous refresh are not read again: this one would start a mark.
     await store([1], HOUR, { GroupId: 'old-news' });
     await store([3], 0);
-    await sequences.refreshMarks(since);
+    await sequences.refreshMarks(since, 60_000);
     const marks = await sequences.activeMarks(since);
     expect(marks.map((m) => m.groupId)).toEqual([KEY.groupId]);
     const { rows } = await pool.query<{ at: Date }>(
@@ -130,7 +130,7 @@ seqTest(
   async ({ seq: { store, sequences } }) => {
     const since = new Date(Date.now() - 2 * HOUR);
     await store([1, 2, 5], 0);
-    await sequences.refreshMarks(since);
+    await sequences.refreshMarks(since, 60_000);
     const [young] = await sequences.activeMarks(since);
     expect(await sequences.scan(young ?? ({} as never), 60_000, new Date())).toMatchObject({
       holes: [],
@@ -145,5 +145,26 @@ seqTest(
     });
     const [settled] = await sequences.activeMarks(since);
     expect(settled?.scannedAt).toEqual(settled?.lastMessageAt);
+  },
+);
+
+seqTest(
+  "an earlier message arriving late moves a young mark's start down, so a hole just above it is found",
+  async ({ seq: { pool, store, sequences } }) => {
+    const since = new Date(Date.now() - 2 * HOUR);
+    // 52 first, then (late) 50: 51 never arrives.
+    await store([52], 0);
+    await sequences.refreshMarks(since, 60_000);
+    await store([50], 0);
+    await sequences.refreshMarks(since, 60_000);
+    const [mark] = await sequences.activeMarks(since);
+    expect(mark?.contiguousSeq).toBe(49);
+    expect((await sequences.scan(mark ?? ({} as never), 0, new Date())).holes).toEqual([{ fromSeq: 51, toSeq: 51 }]);
+
+    // Past the grace period, a lower message is from before imsync heard of the sequence.
+    await pool.query(`UPDATE sequence_marks SET started_at = now() - interval '2 minutes'`);
+    await store([40], 0);
+    await sequences.refreshMarks(since, 60_000);
+    expect((await sequences.activeMarks(since))[0]?.contiguousSeq).toBe(50);
   },
 );

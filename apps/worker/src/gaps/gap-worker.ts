@@ -100,7 +100,10 @@ export function createGapWorker(options: GapWorkerOptions): GapWorkerHandle {
   });
   worker.on('error', (error) => logger.error({ err: error }, 'backfill worker error'));
   worker.on('failed', (job, error) => {
-    if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
+    if (job?.name === GAP_SCAN_JOB) {
+      // The next scan comes with the scheduler's next period.
+      logger.error({ err: error.message }, 'gap scan failed');
+    } else if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
       logger.error({ jobId: job.id, err: error.message }, 'backfill job failed for good: its hole stays open');
     }
   });

@@ -59,7 +59,7 @@ function firstPage(mark: SequenceMark, hole: Hole): BackfillPage {
 export async function scanForGaps(options: ScanOptions): Promise<ScanResult> {
   const now = options.now?.() ?? new Date();
   const since = new Date(now.getTime() - options.activeWindowMs);
-  await options.sequences.refreshMarks(since);
+  await options.sequences.refreshMarks(since, options.graceMs);
   const marks = await options.sequences.activeMarks(since);
   let holesFound = 0;
   let tailsLeft = options.tailBudget;

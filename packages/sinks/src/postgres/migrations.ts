@@ -181,6 +181,10 @@ const MIGRATIONS: readonly Migration[] = [
       -- The last_message_at a scan of this sequence saw with nothing left pending: a sequence
       -- with no message since is not scanned again (only its tail is checked).
       ALTER TABLE sequence_marks ADD COLUMN scanned_at timestamptz;
+      -- While a mark is younger than the grace period, an earlier message of its sequence arriving
+      -- late moves its start down (callbacks arrive out of order); after that, what is below is
+      -- from before imsync heard of the sequence.
+      ALTER TABLE sequence_marks ADD COLUMN started_at timestamptz NOT NULL DEFAULT now();
     `,
   },
 ];

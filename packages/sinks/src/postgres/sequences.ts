@@ -36,9 +36,10 @@ export function createSequenceStore(pool: Pool) {
     /**
      * Starts a mark for every sequence with a message since `since` and none yet (just below its
      * first message), and moves the marks' last activity forward. Reads only the rows stored since
-     * the previous call (five minutes' margin for transactions that committed late).
+     * the previous call (five minutes' margin for transactions that committed late). A mark younger
+     * than `graceMs` moves down to an earlier message that arrived late.
      */
-    async refreshMarks(since: Date): Promise<void> {
+    async refreshMarks(since: Date, graceMs: number): Promise<void> {
       await pool.query(
         `WITH previous AS (SELECT refreshed_at FROM gap_scan_state WHERE id),
          this_call AS (
@@ -52,8 +53,12 @@ export function createSequenceStore(pool: Pool) {
          GROUP BY sdk_app_id, group_id, topic_id
          ON CONFLICT (sdk_app_id, group_id, topic_id) DO UPDATE
            SET last_message_at = greatest(sequence_marks.last_message_at, excluded.last_message_at),
-               group_type = coalesce(sequence_marks.group_type, excluded.group_type)`,
-        [since],
+               group_type = coalesce(sequence_marks.group_type, excluded.group_type),
+               contiguous_seq = CASE
+                 WHEN sequence_marks.started_at > now() - make_interval(secs => $2::float8 / 1000)
+                 THEN least(sequence_marks.contiguous_seq, excluded.contiguous_seq)
+                 ELSE sequence_marks.contiguous_seq END`,
+        [since, graceMs],
       );
     },
 
