@@ -18,6 +18,7 @@ import {
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { type DestinationServer, startDestinationServer } from '../deliveries/destination-server.js';
+import { type BackfillResult, startTencentHistory, type TencentHistory } from './backfill.js';
 
 // Runs one fault scenario against real processes: Redis, PostgreSQL, a receiver and workers, with
 // a steady stream of signed callbacks from the simulator, then counts what reached the archive.
@@ -51,6 +52,8 @@ export interface ScenarioContext {
   allStored(events: readonly GeneratedEvent[], timeoutMs?: number): Promise<void>;
   /** With `destination`: the webhook receiver every event is delivered to. */
   destination?: DestinationServer;
+  /** With `backfill`: Tencent's history (a fake) and what each send lost. */
+  tencent?: TencentHistory;
 }
 
 export interface Scenario {
@@ -63,8 +66,13 @@ export interface Scenario {
   duplicates?: number;
   /** Workers also deliver every event to a verifying webhook receiver (short retry schedule). */
   destination?: boolean;
-  /** Runs alongside the load; resolves with how long the pipeline took to recover (ms) and a note. */
-  fault(ctx: ScenarioContext): Promise<{ recoveryMs: number; note?: string }>;
+  /** Every group message goes to a fake Tencent API's history first, and workers backfill from it. */
+  backfill?: boolean;
+  /**
+   * Runs alongside the load; resolves with how long the pipeline took to recover (ms), a note, and
+   * when the receiver was gone, if it was (sends from then on reached nothing).
+   */
+  fault(ctx: ScenarioContext): Promise<{ recoveryMs: number; note?: string; receiverGoneAt?: number }>;
   /** After the load: anything an operator would do (e.g. retry the failed set). */
   after?(ctx: ScenarioContext, load: LoadSummary): Promise<{ recoveryMs?: number; note?: string } | undefined>;
 }
@@ -101,6 +109,8 @@ export interface ScenarioResult {
   /** With a destination: acknowledged events it never got (answered 2xx), and extra 2xx deliveries. */
   undelivered?: number;
   redelivered?: number;
+  /** With `backfill`: what the receiver never acknowledged, and what backfill brought back. */
+  backfill?: BackfillResult;
 }
 
 export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
@@ -117,6 +127,7 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
   const destination = scenario.destination ? await startDestinationServer(DESTINATION_SECRET) : undefined;
   const sinksDir = destination ? await mkdtemp(join(tmpdir(), 'imsync-reliability-')) : undefined;
   const sinksFile = sinksDir && join(sinksDir, 'sinks.json');
+  const tencent = scenario.backfill ? await startTencentHistory(SDK_APP_ID) : undefined;
   if (destination && sinksFile) {
     await writeFile(
       sinksFile,
@@ -159,6 +170,7 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
       TIM_SDK_APP_ID: SDK_APP_ID,
       METRICS_PORT: '0',
       ...(sinksFile && { IMSYNC_SINKS_FILE: sinksFile }),
+      ...tencent?.workerEnv,
       ...FAST_RECOVERY.worker,
     });
     processes.push(worker);
@@ -179,6 +191,7 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
     workers: [],
     queue,
     ...(destination && { destination }),
+    ...(tencent && { tencent }),
     startReceiver,
     startWorker,
     progress: () => ({ sends, acknowledged, lastOk: okTimes.at(-1) ?? 0 }),
@@ -235,8 +248,10 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
       duplicateRatio: scenario.duplicates ?? 0.1,
       seed: hash(scenario.id),
       timeoutMs: 5000,
+      ...(tencent && { record: tencent.record }),
       onResult: (result) => {
         sends++;
+        tencent?.sent(result.message, result.status, result.latencyMs);
         if (result.status === 200) {
           acknowledged.push(result.message);
           okTimes.push(Date.now());
@@ -258,6 +273,8 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
     // Everything the receiver acknowledged must land; give the workers time to drain the backlog.
     const acknowledgedEvents = [...acknowledged];
     await ctx.allStored(acknowledgedEvents, 120_000).catch(() => {});
+    // And what backfill can recover, before the archive is counted (duplicates included).
+    const backfill = tencent && (await tencent.check(databaseUrl, fault.receiverGoneAt));
     const ackedCheck = await checkArchive(databaseUrl, summary.acknowledgedEvents);
     const sentCheck = await checkArchive(databaseUrl, summary.sentEvents);
     const rejected = Object.values(summary.rejected).reduce((sum, n) => sum + n, 0);
@@ -284,6 +301,7 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
       note: [fault.note, after?.note].filter(Boolean).join('; '),
       elapsedMs: Math.round(performance.now() - started),
       ...deliveries,
+      ...(backfill && { backfill }),
     };
   } finally {
     await Promise.all(processes.map((p) => p.stop('SIGKILL')));
@@ -291,6 +309,7 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
     connection.disconnect();
     await Promise.all([redis.dispose(), postgres.dispose()]);
     await destination?.close();
+    await tencent?.close();
     if (sinksDir) {
       await rm(sinksDir, { recursive: true, force: true });
     }

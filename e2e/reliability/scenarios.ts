@@ -13,6 +13,9 @@ async function untilAccepting(ctx: ScenarioContext, since: number): Promise<numb
 /** Time a receiver may take to stop on SIGTERM while the load goes on (it takes ~20 ms). */
 const STOP_LIMIT_MS = 2000;
 
+/** How long the receiver stays down in receiver-outage-backfill (its restart takes about 1 s more). */
+const OUTAGE_MS = 10_000;
+
 export const SCENARIOS: Scenario[] = [
   {
     id: 'worker-sigkill',
@@ -87,6 +90,38 @@ export const SCENARIOS: Scenario[] = [
       await sleep(500);
       await ctx.startReceiver();
       return { recoveryMs: await untilAccepting(ctx, stopped), note: 'exit → first 200 of the new receiver' };
+    },
+  },
+  {
+    id: 'receiver-outage-backfill',
+    title: 'The receiver is killed (SIGKILL) for 10 s under load; backfill recovers what Tencent kept',
+    backfill: true,
+    // A longer run: 10 s of failed sends (4000 at 400/s), and still over a third acknowledged (the suite's floor).
+    count: 7000,
+    async fault(ctx) {
+      const { tencent } = ctx;
+      if (!tencent) {
+        throw new Error('no Tencent history');
+      }
+      await ctx.afterSends(600);
+      await ctx.receiver.stop('SIGKILL');
+      // From here on sends reach nothing, and Tencent never sends a failed callback again.
+      const goneAt = Date.now();
+      await sleep(OUTAGE_MS);
+      await ctx.startReceiver();
+      const back = Date.now();
+      // Sends before the new receiver's first 200 have had their answer: the losses are known.
+      await ctx.firstOkAfter(back);
+      const lost = tencent.recoverable();
+      if (lost.length === 0) {
+        throw new Error('the outage lost no message Tencent kept: nothing for backfill to prove');
+      }
+      await ctx.allStored(lost);
+      return {
+        recoveryMs: Date.now() - back,
+        note: `receiver gone ${((back - goneAt) / 1000).toFixed(1)} s; back → every recoverable message it lost archived`,
+        receiverGoneAt: goneAt,
+      };
     },
   },
   {
