@@ -123,7 +123,7 @@ ${rows.join('\n')}
   with a \`200\` it cannot back. Tencent gives up after 2 s.
 - **Time to recover** is measured as the note says. The workers run with short recovery settings
   (\`JOB_LOCK_MS=2000\`, \`STALLED_CHECK_MS=1000\`, \`RETRY_MAX_DELAY_MS=2000\`, \`JOB_BACKOFF_MS=100\`) so
-  that a run takes seconds. The defaults are 30 s / 30 s / 5 min / 1 s, and with them the same
+  that a run takes seconds. The defaults are 8 s / 4 s / 5 min / 1 s, and with them the same
   recoveries take correspondingly longer; the mechanisms are the same.
 - **How each fault heals.** A killed worker's jobs keep their lock until it expires, and then a
   stalled-job check hands them to a live worker (\`maxStalledCount\` is 10: processing is idempotent).
