@@ -59,6 +59,8 @@ export interface SendResult<TEvent extends GeneratedEvent = GeneratedEvent> {
   readonly status: number;
   /** From the time the send was scheduled (so client-side queueing counts), in ms. */
   readonly latencyMs: number;
+  /** From the request's dispatch to its answer (the server's part, without client-side queueing), in ms. */
+  readonly answerMs: number;
   readonly error?: string;
 }
 
@@ -176,8 +178,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
   const fire = (message: GeneratedEvent, duplicate: boolean, scheduledAt: number) => {
     inFlight++;
     const url = signer(message.ref.sdkAppId, message.command);
+    const dispatchedAt = performance.now();
     const done = post(pool, url, message.body, options.timeoutMs ?? 5000).then(({ status, error }) => {
-      const latencyMs = performance.now() - scheduledAt;
+      const answeredAt = performance.now();
+      const latencyMs = answeredAt - scheduledAt;
+      const answerMs = answeredAt - dispatchedAt;
       latencies.push(latencyMs);
       if (status === 200) {
         summary.acknowledged++;
@@ -189,7 +194,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
         const key = error ?? `HTTP ${status}`;
         summary.errors[key] = (summary.errors[key] ?? 0) + 1;
       }
-      options.onResult?.({ message, duplicate, status, latencyMs, error });
+      options.onResult?.({ message, duplicate, status, latencyMs, answerMs, error });
       inFlight--;
       pending.delete(done);
       slotFreed?.();
