@@ -1,8 +1,8 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { RedisClient } from '@imsync/queue';
 import { errorResponse } from '@imsync/runtime';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie';
-import type { Redis } from 'ioredis';
 import { createSessionStore, SESSION_SECONDS } from './sessions.js';
 
 export const SESSION_COOKIE = 'imsync_session';
@@ -17,7 +17,7 @@ export interface AuthOptions {
   /** Signs session cookies and keys the credentials' fingerprint; random per process when unset. */
   secret?: string;
   /** Holds the sessions. */
-  redis: Redis;
+  redis: RedisClient;
   /** QUEUE_PREFIX: session keys sit beside the queues they give access to. */
   keyPrefix: string;
   now?: () => number;

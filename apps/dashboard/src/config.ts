@@ -1,5 +1,5 @@
-import { QueuePrefixVar } from '@imsync/queue';
-import { DEMO_VALUES, type Env, intVar, LogLevelVar, parseConfig, urlVar } from '@imsync/runtime';
+import { QueuePrefixVar, REDIS_VARS } from '@imsync/queue';
+import { DEMO_VALUES, type Env, intVar, LogLevelVar, parseConfig } from '@imsync/runtime';
 import * as v from 'valibot';
 
 /** The password `pnpm start` and older `.env.example` files use: public, so good only on loopback. */
@@ -32,7 +32,8 @@ const optionalNonEmpty = <TSchema extends v.GenericSchema<string, string>>(schem
 
 export const DashboardEnvSchema = v.pipe(
   v.object({
-    REDIS_URL: urlVar(['redis:', 'rediss:']),
+    /** Redis: one server, a Redis Cluster or Sentinel (README, "Scaling past one Redis"). */
+    ...REDIS_VARS,
     QUEUE_PREFIX: QueuePrefixVar,
     PORT: intVar(3000, 0, 65535),
     HOST: v.optional(v.string(), '0.0.0.0'),

@@ -1,8 +1,7 @@
 import { withDeadline } from '@imsync/async';
-import { DESTINATION_NAME, deliveryQueueName, destinationsKey } from '@imsync/queue';
+import { DESTINATION_NAME, deliveryQueueName, destinationsKey, type RedisClient } from '@imsync/queue';
 import type { Logger } from '@imsync/runtime';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 
 /**
  * A destination's name as the workers' config allows it (@imsync/destinations). The set is
@@ -36,7 +35,7 @@ export interface DestinationDiscovery extends DestinationQueues {
 
 export interface DestinationDiscoveryOptions {
   /** Reads the set `<prefix>:destinations` (SMEMBERS). */
-  redis: Redis;
+  redis: RedisClient;
   /** QUEUE_PREFIX. */
   prefix: string;
   /** Opens the queue of this name on the dashboard's connection and prefix. */

@@ -1,4 +1,4 @@
-import { ALL_QUEUES, closeRedis, createRedis, registerQueueMetrics } from '@imsync/queue';
+import { ALL_QUEUES, closeRedis, createRedis, redisTarget, registerQueueMetrics } from '@imsync/queue';
 import {
   closeHttpServer,
   createLogger,
@@ -48,7 +48,7 @@ const password =
         return found.password;
       }));
 
-const redis = createRedis(config.REDIS_URL, { role: 'worker', connectionName: 'imsync-dashboard' });
+const redis = createRedis(redisTarget(config), { role: 'worker', connectionName: 'imsync-dashboard' });
 redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
 const openQueue = (name: string) => {
   const queue = new Queue(name, { connection: redis, prefix: config.QUEUE_PREFIX });

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { withDeadline } from '@imsync/async';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@imsync/queue';
 
 export const SESSION_SECONDS = 12 * 3600;
 
@@ -26,7 +26,7 @@ interface SessionRecord {
  * Every operation fails after SESSION_REDIS_WAIT_MS: the dashboard's connection waits for Redis
  * to come back, and a login page must not.
  */
-export function createSessionStore(redis: Redis, keyPrefix: string, now: () => number): SessionStore {
+export function createSessionStore(redis: RedisClient, keyPrefix: string, now: () => number): SessionStore {
   const key = (id: string) => `${keyPrefix}:dashboard:session:${createHash('sha256').update(id, 'utf8').digest('hex')}`;
   return {
     async create(fingerprint) {

@@ -6,6 +6,7 @@ import {
   type DeliveryJobData,
   deliveryQueueName,
   INGEST_QUEUE,
+  type RedisClient,
   registerQueueMetrics,
 } from '@imsync/queue';
 import { createRegistry, METRIC_PREFIX } from '@imsync/runtime';
@@ -13,7 +14,6 @@ import { createCaptureLogger } from '@imsync/testing';
 import { test as base } from '@imsync/testing/vitest';
 import { type JobsOptions, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Hono } from 'hono';
-import type { Redis } from 'ioredis';
 import { expect, onTestFinished } from 'vitest';
 import { createDashboardApp, type DashboardDeps } from '../src/app.js';
 import { createAuth, SESSION_COOKIE } from '../src/auth.js';
@@ -35,7 +35,7 @@ export interface TestDashboard {
   /** A separate handle on `group-messages` with its own connection, to see what Redis holds. */
   queue: Queue<CallbackJobData>;
   /** The connection of `queue`, for what else a test reads or writes (the set of destinations). */
-  redis: Redis;
+  redis: RedisClient;
   /** A separate handle on a destination's delivery queue, closed with the dashboard. */
   deliveryQueue(destination: string): Queue<DeliveryJobData>;
   prefix: string;

@@ -8,16 +8,16 @@ import {
   SdkAppIdSchema,
   SUPPORTED_COMMANDS,
 } from '@imsync/protocol';
-import { DEFAULT_RETRY_POLICY, QueuePrefixVar } from '@imsync/queue';
-import { type Env, intVar, LogLevelVar, parseConfig, urlVar } from '@imsync/runtime';
+import { DEFAULT_RETRY_POLICY, QueuePrefixVar, REDIS_VARS } from '@imsync/queue';
+import { type Env, intVar, LogLevelVar, parseConfig } from '@imsync/runtime';
 import * as v from 'valibot';
 
 const AUTH_PATHS = [['TIM_CALLBACK_AUTH'], ['TIM_CALLBACK_TOKEN'], ['TIM_APPS'], ['TIM_SDK_APP_ID']] as const;
 
 export const ReceiverEnvSchema = v.pipe(
   v.object({
-    /** Redis holding the queue; a 200 is sent only once the job is in it. */
-    REDIS_URL: urlVar(['redis:', 'rediss:']),
+    /** Redis: one server, a Redis Cluster or Sentinel (README, "Scaling past one Redis"). */
+    ...REDIS_VARS,
     /** Your IM app's SDKAppID (or several in TIM_APPS); callbacks for any other app are refused with 403. */
     TIM_SDK_APP_ID: v.optional(SdkAppIdSchema),
     /** `SDKAPPID:TOKEN,…`: several apps, and several tokens of one app while rotating. */

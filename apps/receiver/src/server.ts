@@ -1,4 +1,4 @@
-import { closeRedis, createProducer, createRedis } from '@imsync/queue';
+import { closeRedis, createProducer, createRedis, redisTarget } from '@imsync/queue';
 import {
   closeHttpServer,
   createLogger,
@@ -25,7 +25,7 @@ if (config.TIM_CALLBACK_AUTH === 'off') {
   logger.warn('TIM_CALLBACK_AUTH=off: callbacks are not authenticated; anyone who can reach PORT can enqueue');
 }
 
-const redis = createRedis(config.REDIS_URL, {
+const redis = createRedis(redisTarget(config), {
   role: 'producer',
   commandTimeoutMs: config.ENQUEUE_TIMEOUT_MS,
   connectionName: 'imsync-receiver',

@@ -1,5 +1,5 @@
 import { AppListSchema, mergeApps, SdkAppIdSchema } from '@imsync/protocol';
-import { DEFAULT_RETRY_POLICY, QueuePrefixVar } from '@imsync/queue';
+import { DEFAULT_RETRY_POLICY, QueuePrefixVar, REDIS_VARS } from '@imsync/queue';
 import { type Env, intVar, LogLevelVar, parseConfig, urlVar } from '@imsync/runtime';
 import { TENCENT_API_VARS } from '@imsync/tencent';
 import * as v from 'valibot';
@@ -15,8 +15,8 @@ export const DEFAULT_STALLED_CHECK_MS = 4000;
 
 export const WorkerEnvSchema = v.pipe(
   v.object({
-    /** Redis holding the queue (the receiver's). */
-    REDIS_URL: urlVar(['redis:', 'rediss:']),
+    /** Redis: one server, a Redis Cluster or Sentinel (README, "Scaling past one Redis"). */
+    ...REDIS_VARS,
     /** PostgreSQL holding the message archive; migrated at start. */
     DATABASE_URL: urlVar(['postgres:', 'postgresql:']),
     /** Jobs one process works on at once; the archive batches their rows into shared INSERTs. */

@@ -1,5 +1,4 @@
-import { dedupeMarkerKey } from '@imsync/queue';
-import type { Redis } from 'ioredis';
+import { dedupeMarkerKey, type RedisClient } from '@imsync/queue';
 
 /**
  * Remembers, across all worker processes, which messages already reached the sink. The marker is
@@ -12,7 +11,7 @@ export interface DedupeStore {
   mark(messageKey: string): Promise<void>;
 }
 
-export function createRedisDedupe(redis: Redis, prefix: string, ttlSeconds: number): DedupeStore {
+export function createRedisDedupe(redis: RedisClient, prefix: string, ttlSeconds: number): DedupeStore {
   return {
     async seen(messageKey) {
       return (await redis.exists(dedupeMarkerKey(prefix, messageKey))) === 1;

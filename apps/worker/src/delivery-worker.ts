@@ -7,16 +7,16 @@ import {
   type DeliveryJobData,
   DeliveryJobDataSchema,
   deliveryQueueName,
+  type RedisClient,
 } from '@imsync/queue';
 import type { Logger } from '@imsync/runtime';
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import * as v from 'valibot';
 import type { WorkerMetrics } from './metrics.js';
 import { workerOptions } from './worker-options.js';
 
 export interface DeliveryWorkerOptions {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   destination: Destination;
   /** Waits before each attempt; its length is the number of attempts. */

@@ -1,6 +1,12 @@
-import { createJobWriter, DELIVERY_JOB, deliveryJobData, deliveryJobOptions, deliveryQueueName } from '@imsync/queue';
+import {
+  createJobWriter,
+  DELIVERY_JOB,
+  deliveryJobData,
+  deliveryJobOptions,
+  deliveryQueueName,
+  type RedisClient,
+} from '@imsync/queue';
 import type { ArchivedEvent } from '@imsync/sinks';
-import type { Redis } from 'ioredis';
 
 /** What the fan-out needs of a destination: its queue, its subscription, its number of attempts. */
 export interface FanOutTarget {
@@ -22,7 +28,7 @@ export interface FanOut {
  * The jobs of concurrent events share one Redis call per destination.
  */
 export function createFanOut(options: {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   targets: readonly FanOutTarget[];
   timeoutMs?: number;

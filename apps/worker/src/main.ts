@@ -8,6 +8,7 @@ import {
   destinationSettingsKey,
   destinationsKey,
   INGEST_QUEUE,
+  redisTarget,
   registerQueueMetrics,
 } from '@imsync/queue';
 import {
@@ -44,10 +45,10 @@ const pool = createPool({
   max: config.PG_POOL_MAX,
   onIdleError: (error) => logger.warn({ err: error }, 'idle PostgreSQL connection lost'),
 });
-const redis = createRedis(config.REDIS_URL, { role: 'worker', connectionName: 'imsync-worker' });
+const redis = createRedis(redisTarget(config), { role: 'worker', connectionName: 'imsync-worker' });
 redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
 // The markers of all jobs in progress go out together: one socket write per turn, not per job.
-const dedupeRedis = createRedis(config.REDIS_URL, {
+const dedupeRedis = createRedis(redisTarget(config), {
   role: 'worker',
   connectionName: 'imsync-worker-dedupe',
   autoPipelining: true,

@@ -1,9 +1,9 @@
+import type { RedisClient } from '@imsync/queue';
 import type { WorkerOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
 
 export interface RunOptions {
   /** A connection created with role `worker`; BullMQ duplicates it for its blocking reads. */
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   concurrency: number;
   lockDurationMs: number;

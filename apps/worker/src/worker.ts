@@ -1,17 +1,22 @@
 import { delay } from '@imsync/async';
 import { JOB_KINDS, type JobKind } from '@imsync/protocol';
-import { type CallbackJobData, cappedExponentialBackoff, INGEST_QUEUE, type JobName } from '@imsync/queue';
+import {
+  type CallbackJobData,
+  cappedExponentialBackoff,
+  INGEST_QUEUE,
+  type JobName,
+  type RedisClient,
+} from '@imsync/queue';
 import type { Logger } from '@imsync/runtime';
 import type { StoreOutcome } from '@imsync/sinks';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { WorkerMetrics } from './metrics.js';
 import { type CallbackDeps, processCallback } from './processors/callback.js';
 import { workerOptions } from './worker-options.js';
 
 export interface IngestWorkerOptions extends CallbackDeps {
   /** A connection created with role `worker`; BullMQ duplicates it for its blocking reads. */
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   concurrency: number;
   maxRetryDelayMs: number;

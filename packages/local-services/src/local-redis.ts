@@ -20,6 +20,8 @@ export interface RedisServerOptions {
   launcher?: { script: string; env: Record<string, string> };
   /** Credentials the URL carries (the launcher's ACL user). */
   auth?: { user: string; password: string };
+  /** More `redis-server` arguments (a cluster node's, say). */
+  extraArgs?: readonly string[];
 }
 
 /** Starts a private `redis-server` from PATH on a free port, with AOF on. */
@@ -50,6 +52,7 @@ export async function startLocalRedis(options: RedisServerOptions = {}): Promise
       'no',
       '--logfile',
       join(dir, 'redis.log'),
+      ...(options.extraArgs ?? []),
     ];
     const { launcher } = options;
     const child = launcher

@@ -35,7 +35,8 @@ export {
   createProducer,
   type Producer,
 } from './producer.js';
-export { closeRedis, createRedis } from './redis.js';
+export { closeRedis, createRedis, type RedisClient } from './redis.js';
+export { REDIS_VARS, redisTarget } from './redis-target.js';
 export {
   cappedExponentialBackoff,
   DEFAULT_RETENTION_POLICY,

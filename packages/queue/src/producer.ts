@@ -1,9 +1,9 @@
 import { BatchItemError, createTurnBatcher, type TurnBatcher, withDeadline } from '@imsync/async';
 import { type JobsOptions, QueueKeys } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { ADD_JOBS_SCRIPT } from './add-jobs-script.js';
 import type { JobData, JobName } from './jobs.js';
 import { INGEST_QUEUE } from './names.js';
+import type { RedisClient } from './redis.js';
 import {
   DEFAULT_RETENTION_POLICY,
   DEFAULT_RETRY_POLICY,
@@ -29,7 +29,7 @@ export interface Producer {
 
 export interface ProducerOptions {
   /** A connection created with role `producer`; the caller owns and closes it. */
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   retry?: JobRetryOptions;
   retention?: RetentionPolicy;
@@ -79,7 +79,7 @@ export function createProducer(options: ProducerOptions): Producer {
 }
 
 export interface JobWriterOptions {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   queue: string;
   /** The options every job of this writer gets (retries, retention). */

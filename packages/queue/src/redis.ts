@@ -1,4 +1,8 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { parseRedisUrl, type RedisTarget } from './redis-target.js';
+
+/** A connection to one Redis (Sentinel's master included) or to a Redis Cluster. */
+export type RedisClient = Redis | Cluster;
 
 /**
  * How a process uses Redis decides how its connection must behave when Redis goes away:
@@ -44,8 +48,53 @@ function redisOptions(options: RedisConnectionOptions): RedisOptions {
   return { ...common, maxRetriesPerRequest: null, enableOfflineQueue: true };
 }
 
-export function createRedis(url: string, options: RedisConnectionOptions): Redis {
-  return new Redis(url, redisOptions(options));
+/**
+ * A connection to the target (or to the `REDIS_URL` given as text), with the behaviour of its
+ * role. A cluster client reaches every node with the same options, follows MOVED and ASK, and
+ * re-reads the slots after a failover; a Sentinel client asks the Sentinels for the master again
+ * whenever it loses it. No `keyPrefix` ever: BullMQ does not work with it.
+ */
+export function createRedis(target: RedisTarget | string, options: RedisConnectionOptions): RedisClient {
+  const parsed = typeof target === 'string' ? parseRedisUrl(target) : target;
+  if ('problem' in parsed) {
+    throw new Error(`REDIS_URL ${parsed.problem}`);
+  }
+  const base = redisOptions(options);
+  switch (parsed.kind) {
+    case 'single':
+      return new Redis(parsed.url, base);
+    case 'cluster':
+      return new Cluster([...parsed.nodes], {
+        redisOptions: {
+          ...base,
+          ...(parsed.username && { username: parsed.username }),
+          ...(parsed.password && { password: parsed.password }),
+          ...(parsed.tls && { tls: {} }),
+        },
+        clusterRetryStrategy: retryStrategy,
+        // The producer's fail-fast and the worker's patience hold for the cluster client too.
+        enableOfflineQueue: base.enableOfflineQueue ?? true,
+        maxRedirections: 16,
+        retryDelayOnFailover: 100,
+        retryDelayOnClusterDown: 100,
+        slotsRefreshTimeout: 2000,
+        scaleReads: 'master',
+        enableAutoPipelining: base.enableAutoPipelining ?? false,
+        ...(parsed.natMap && { natMap: { ...parsed.natMap } }),
+      });
+    case 'sentinel':
+      return new Redis({
+        ...base,
+        sentinels: [...parsed.sentinels],
+        name: parsed.masterName,
+        role: 'master',
+        sentinelRetryStrategy: retryStrategy,
+        ...(parsed.username && { username: parsed.username }),
+        ...(parsed.password && { password: parsed.password }),
+        ...(parsed.sentinelPassword && { sentinelPassword: parsed.sentinelPassword }),
+        ...(parsed.tls && { tls: {}, enableTLSForSentinelMode: true }),
+      });
+  }
 }
 
 /**
@@ -53,7 +102,7 @@ export function createRedis(url: string, options: RedisConnectionOptions): Redis
  * drop it. QUIT on a connection that is down or still connecting fails, and would fail a shutdown
  * that had nothing left to do.
  */
-export async function closeRedis(redis: Redis): Promise<void> {
+export async function closeRedis(redis: RedisClient): Promise<void> {
   if (redis.status === 'ready') {
     await redis.quit().catch(() => redis.disconnect());
   } else {

@@ -10,13 +10,14 @@ import {
   DEFAULT_RETENTION_POLICY,
   INGEST_QUEUE,
   ingestJobOptions,
+  type RedisClient,
 } from '../src/index.js';
 
 // The producer writes jobs with its own script instead of BullMQ's add. These tests hold it to
 // writing exactly what BullMQ writes, so workers, retries and the dashboard cannot tell the two apart.
 
 /** A producer connection refuses commands until it is connected (no offline queue). */
-async function ready(connection: Redis): Promise<void> {
+async function ready(connection: RedisClient): Promise<void> {
   if (connection.status !== 'ready') {
     await once(connection, 'ready');
   }

@@ -1,3 +1,4 @@
+import { type RedisClusterService, startLocalRedisCluster } from '@imsync/local-services';
 import { test as base } from 'vitest';
 import { startPostgres, startRedis } from './start.js';
 
@@ -19,4 +20,12 @@ export const test = base
     onCleanup(() => postgres.dispose());
     return postgres;
   })
-  .extend('databaseUrl', async ({ postgres }) => postgres.createDatabase());
+  .extend('databaseUrl', async ({ postgres }) => postgres.createDatabase())
+  // A Redis Cluster of local processes (3 masters, a replica each), for the tests that need one:
+  // Docker's images are not used for it, so it runs the same everywhere.
+  // biome-ignore lint/correctness/noEmptyPattern: as above.
+  .extend('redisCluster', { scope: 'file' }, async ({}, { onCleanup }): Promise<RedisClusterService> => {
+    const cluster = await startLocalRedisCluster({ masters: 3, replicas: 1 });
+    onCleanup(() => cluster.dispose());
+    return cluster;
+  });

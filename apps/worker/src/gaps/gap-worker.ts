@@ -5,10 +5,10 @@ import {
   BackfillPageSchema,
   backfillPageId,
   GAP_SCAN_JOB,
+  type RedisClient,
 } from '@imsync/queue';
 import type { Logger } from '@imsync/runtime';
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import * as v from 'valibot';
 import type { WorkerMetrics } from '../metrics.js';
 import { workerOptions } from '../worker-options.js';
@@ -16,7 +16,7 @@ import { type BackfillDeps, processBackfillPage, ThrottledError } from './backfi
 import { type ScanOptions, scanForGaps } from './scan.js';
 
 export interface GapWorkerOptions {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   /** Backfill pages (one history call each) per second at most: far under Tencent's app-wide 200/s. */
   rate: number;

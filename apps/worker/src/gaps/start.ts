@@ -1,8 +1,7 @@
 import { GROUP_AFTER_SEND_MSG } from '@imsync/protocol';
-import { createProducer } from '@imsync/queue';
+import { createProducer, type RedisClient } from '@imsync/queue';
 import { type Logger, METRIC_PREFIX } from '@imsync/runtime';
 import { createSequenceStore } from '@imsync/sinks';
-import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import { Gauge, type Registry } from 'prom-client';
 import type { WorkerMetrics } from '../metrics.js';
@@ -10,7 +9,7 @@ import { createGapWorker, type GapWorkerHandle } from './gap-worker.js';
 import { createTencentApps } from './tencent.js';
 
 export interface GapDetectionOptions {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   pool: Pool;
   /** The secret key of each served app to backfill. */
