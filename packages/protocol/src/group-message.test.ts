@@ -2,7 +2,7 @@ import { loadFixture, loadFixtures } from '@imsync/fixtures';
 import * as v from 'valibot';
 import { describe, expect, test } from 'vitest';
 import { formatIssues } from './issues.js';
-import { GroupMessageSchema } from './schemas/group-message.js';
+import { CallbackEnvelopeSchema, callbackCommandOf, GroupMessageSchema } from './schemas/group-message.js';
 
 const base = loadFixture('text-public').body;
 
@@ -178,5 +178,28 @@ describe('GroupMessageSchema: only what the archive stores faithfully', () => {
     expect(issuePaths(bodyWith({ MsgTime: 253_402_300_800 }))).toEqual(['MsgTime']);
     expect(issuePaths(bodyWith({ EventTime: 253_402_300_799_999 }))).toEqual([]);
     expect(issuePaths(bodyWith({ EventTime: '253402300800000' }))).toEqual(['EventTime']);
+  });
+});
+
+describe('callbackCommandOf', () => {
+  // Whatever JSON.parse can return, and a body's command of every type.
+  test.each([
+    ['a body', base],
+    ['another command', { CallbackCommand: 'State.StateChange', Info: {} }],
+    ['an empty command', { CallbackCommand: '' }],
+    ['a number', { CallbackCommand: 1 }],
+    ['null', { CallbackCommand: null }],
+    ['an object', { CallbackCommand: { CallbackCommand: 'Group.CallbackAfterSendMsg' } }],
+    ['an array of commands', ['Group.CallbackAfterSendMsg']],
+    ['no command', { callbackCommand: 'Group.CallbackAfterSendMsg' }],
+    ['an empty object', {}],
+    ['a command in the prototype key', JSON.parse('{"__proto__":{"CallbackCommand":"Group.CallbackAfterSendMsg"}}')],
+    ['a string', 'Group.CallbackAfterSendMsg'],
+    ['a number body', 7],
+    ['true', true],
+    ['JSON null', null],
+  ])('reads %s as CallbackEnvelopeSchema does', (_name, value) => {
+    const envelope = v.safeParse(CallbackEnvelopeSchema, value);
+    expect(callbackCommandOf(value)).toBe(envelope.success ? envelope.output.CallbackCommand : undefined);
   });
 });

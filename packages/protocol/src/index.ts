@@ -34,7 +34,12 @@ export {
 export type { C2cMessage, C2cRecall } from './schemas/c2c.js';
 export { KNOWN_ELEMENT_TYPES } from './schemas/elements.js';
 export type { GroupEvent } from './schemas/group-events.js';
-export { CallbackEnvelopeSchema, type GroupMessage, GroupMessageSchema } from './schemas/group-message.js';
+export {
+  CallbackEnvelopeSchema,
+  callbackCommandOf,
+  type GroupMessage,
+  GroupMessageSchema,
+} from './schemas/group-message.js';
 export type { GroupRecall } from './schemas/group-recall.js';
 export { SdkAppIdSchema } from './schemas/scalars.js';
 export {

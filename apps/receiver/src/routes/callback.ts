@@ -1,7 +1,7 @@
 import {
   CALLBACK_CATALOG,
   type CallbackDefinition,
-  CallbackEnvelopeSchema,
+  callbackCommandOf,
   decodeJsonBody,
   formatIssues,
   OK_REPLY_TEXT,
@@ -10,7 +10,6 @@ import {
 } from '@imsync/protocol';
 import type { Producer } from '@imsync/queue';
 import type { Hono } from 'hono';
-import * as v from 'valibot';
 import type { AppEnv } from '../app-env.js';
 import { readBody, refuseUnreadBody, unreadBudget } from '../body.js';
 import { Rejection } from '../errors.js';
@@ -70,8 +69,7 @@ export function registerCallbackRoute(app: Hono<AppEnv>, options: CallbackRouteO
     if (!decoded.ok) {
       throw new Rejection(decodeReason[decoded.reason], decoded.detail);
     }
-    const envelope = v.safeParse(CallbackEnvelopeSchema, decoded.value);
-    const command = envelope.success ? envelope.output.CallbackCommand : undefined;
+    const command = callbackCommandOf(decoded.value);
     if (command === undefined || command !== query.CallbackCommand) {
       throw new Rejection('command_mismatch', 'CallbackCommand missing or different in query and body');
     }

@@ -37,3 +37,16 @@ export type GroupMessage = v.InferOutput<typeof GroupMessageSchema>;
 
 /** Just enough of any callback body to route it: the command it says it is. */
 export const CallbackEnvelopeSchema = v.looseObject({ CallbackCommand: v.string() });
+
+/**
+ * The command a decoded body names, where `CallbackEnvelopeSchema` accepts it (an object with a
+ * string `CallbackCommand`), and `undefined` where it does not. Read in place: the receiver routes
+ * every callback on it, and parsing the envelope would copy every field of the body to read one.
+ */
+export function callbackCommandOf(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) {
+    return undefined;
+  }
+  const command = (value as { CallbackCommand?: unknown }).CallbackCommand;
+  return typeof command === 'string' ? command : undefined;
+}
