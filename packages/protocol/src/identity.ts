@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { GroupMessage } from './schemas/group-message.js';
 
 /** What makes a group message unique (spec §6). `topicId` is `''` for messages outside a topic. */
@@ -34,5 +34,6 @@ export function messageKey(identity: MessageIdentity): string {
  * a JSON array. The kind keeps keys of different events apart even when their fields coincide.
  */
 export function eventKey(kind: string, fields: readonly unknown[]): string {
-  return `${kind}-${createHash('sha256').update(JSON.stringify(fields), 'utf8').digest('hex').slice(0, 32)}`;
+  // One-shot crypto.hash: every accepted callback gets a key, and a Hash object per call costs more.
+  return `${kind}-${hash('sha256', JSON.stringify(fields), 'hex').slice(0, 32)}`;
 }
