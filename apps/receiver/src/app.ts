@@ -51,8 +51,7 @@ export function createApp(deps: ReceiverDeps): Hono<AppEnv> {
     // Bounded labels: a served SDKAppID (never what a stranger sent) and a catalog command or "other".
     const app = c.get('app') ?? '';
     const command = c.get('command') ?? '';
-    metrics.callbacks.inc({ outcome, reason, app, command });
-    metrics.ackDuration.observe({ outcome }, seconds);
+    metrics.callbackAnswered(outcome, reason, app, command, seconds);
     const line = {
       requestId: c.get('requestId'),
       status: c.res.status,
