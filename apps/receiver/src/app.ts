@@ -2,12 +2,12 @@ import { createSignatureVerifier } from '@imsync/protocol';
 import type { Producer } from '@imsync/queue';
 import type { Logger } from '@imsync/runtime';
 import { Hono } from 'hono';
-import { requestId } from 'hono/request-id';
 import type { AppEnv } from './app-env.js';
 import { refuseUnreadBody, unreadBudget } from './body.js';
 import type { ReceiverConfig } from './config.js';
 import { Rejection, rejectionResponse } from './errors.js';
 import type { CallbackOutcome, ReceiverMetrics } from './metrics.js';
+import { echoRequestId, requestIdVariable } from './request-id.js';
 import { registerCallbackRoute } from './routes/callback.js';
 
 export interface ReceiverDeps {
@@ -38,7 +38,7 @@ export function createApp(deps: ReceiverDeps): Hono<AppEnv> {
   const clock = deps.clock ?? Date.now;
   const app = new Hono<AppEnv>();
 
-  app.use(requestId());
+  app.use(requestIdVariable());
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
@@ -70,7 +70,10 @@ export function createApp(deps: ReceiverDeps): Hono<AppEnv> {
   });
 
   // Load balancers probe the public port; the answer says the process runs, nothing more.
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/healthz', (c) => {
+    echoRequestId(c);
+    return c.json({ status: 'ok' });
+  });
 
   registerCallbackRoute(app, {
     path: config.CALLBACK_PATH,

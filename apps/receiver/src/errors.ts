@@ -1,6 +1,8 @@
 import { failReply } from '@imsync/protocol';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { AppEnv } from './app-env.js';
+import { echoRequestId } from './request-id.js';
 
 /**
  * Every way a callback can be refused, with its HTTP status and the `ErrorCode` of the reply.
@@ -42,8 +44,9 @@ export class Rejection extends Error {
 }
 
 /** The one error envelope: Tencent's reply shape with `ActionStatus: "FAIL"`. */
-export function rejectionResponse(c: Context, rejection: Rejection): Response {
+export function rejectionResponse(c: Context<AppEnv>, rejection: Rejection): Response {
   const { status, code } = REJECTIONS[rejection.reason];
+  echoRequestId(c);
   for (const [name, value] of Object.entries(rejection.headers)) {
     c.header(name, value);
   }

@@ -134,8 +134,9 @@ describe('one log line per callback request', () => {
   });
 
   test('/healthz is neither logged nor counted as a callback', async ({ receiver }) => {
-    const res = await receiver.app.request('/healthz');
+    const res = await receiver.app.request('/healthz', { headers: { 'x-request-id': 'probe-1' } });
     expect({ status: res.status, body: await res.text() }).toEqual({ status: 200, body: '{"status":"ok"}' });
+    expect(res.headers.get('x-request-id')).toBe('probe-1');
     expect(receiver.logLines.filter((line) => line.msg === 'callback')).toEqual([]);
     expect(await callbackCount(receiver.registry, 'rejected', 'not_found')).toBe(0);
   });

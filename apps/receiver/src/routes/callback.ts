@@ -13,6 +13,7 @@ import type { Hono } from 'hono';
 import type { AppEnv } from '../app-env.js';
 import { readBody, refuseUnreadBody, unreadBudget } from '../body.js';
 import { Rejection } from '../errors.js';
+import { okReply } from '../request-id.js';
 
 export interface CallbackRouteOptions {
   path: string;
@@ -28,8 +29,6 @@ export interface CallbackRouteOptions {
   producer: Producer;
   clock: () => number;
 }
-
-const OK_HEADERS = { 'content-type': 'application/json' };
 
 /**
  * `POST <path>`: the IM backend's callbacks, every command of every served app. Checks run in a
@@ -77,7 +76,7 @@ export function registerCallbackRoute(app: Hono<AppEnv>, options: CallbackRouteO
     if (!definition) {
       c.set('command', CALLBACK_CATALOG[command] ? command : 'other');
       c.set('outcome', 'other_command');
-      return c.body(OK_REPLY_TEXT, 200, OK_HEADERS);
+      return okReply(c, OK_REPLY_TEXT);
     }
     c.set('command', command);
 
@@ -94,7 +93,7 @@ export function registerCallbackRoute(app: Hono<AppEnv>, options: CallbackRouteO
       requestId: c.get('requestId'),
     });
     c.set('outcome', 'accepted');
-    return c.body(OK_REPLY_TEXT, 200, OK_HEADERS);
+    return okReply(c, OK_REPLY_TEXT);
   });
 }
 
