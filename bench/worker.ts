@@ -106,7 +106,7 @@ async function oneRound(
   const queueConnection = createRedis(redis.url, { role: 'worker' });
   const queue = new Queue(INGEST_QUEUE, { connection: queueConnection, prefix });
   await queue.pause();
-  const producer = createProducer({ connection, prefix });
+  const producer = createProducer({ connection, layout: { prefix } });
   for (let start = 0; start < messages.length; start += 1000) {
     await Promise.all(
       messages

@@ -35,7 +35,7 @@ test('jobs a SIGKILLed worker held are stored by another worker within 15 s, wit
     // Hold the archive table so the first worker's INSERT blocks: its jobs stay active, locked.
     await db.query('BEGIN');
     await db.query('LOCK TABLE group_messages IN ACCESS EXCLUSIVE MODE');
-    const producer = createProducer({ connection, prefix: env.QUEUE_PREFIX });
+    const producer = createProducer({ connection, layout: { prefix: env.QUEUE_PREFIX } });
     const base = JSON.parse(loadFixture('text-public').text) as Record<string, unknown>;
     const bodies = Array.from({ length: MESSAGES }, (_, i) => JSON.stringify({ ...base, MsgSeq: i + 1 }));
     await Promise.all(

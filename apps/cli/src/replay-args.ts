@@ -32,7 +32,7 @@ delivery's job, still kept for an hour after it completed, does not swallow it. 
 destination's attempts and its worker's retry schedule. Without --command, only the commands the
 destination subscribes to are replayed, as its workers recorded them.
 
-Environment: DATABASE_URL (the archive; read only), REDIS_URL (as the workers'), QUEUE_PREFIX
+Environment: DATABASE_URL (the archive; read only), REDIS_URL (as the workers'), QUEUE_PREFIX, QUEUE_SHARDS
 (default imsync), REPLAY_ATTEMPTS (tries per delivery; default: what the destination's workers
 recorded, else ${DEFAULT_ATTEMPTS}), REPLAY_PAGE_ROWS (rows read per
 query, default ${DEFAULT_PAGE_ROWS}).
@@ -50,7 +50,11 @@ export interface ReplayPlan extends ArchiveSelection {
   resumed: boolean;
   databaseUrl: string;
   redisUrl: string;
+  /** REDIS_SENTINEL_PASSWORD, when the Sentinels want one. */
+  sentinelPassword: string | undefined;
   prefix: string;
+  /** QUEUE_SHARDS, as the workers have it: with several, queues carry hash tags. */
+  shards: number;
   attempts: number;
   /** Whether --command / REPLAY_ATTEMPTS were given; if not, the destination's recorded settings apply. */
   commandsGiven: boolean;
@@ -122,7 +126,9 @@ export function parseReplayArgs(argv: string[], env: NodeJS.ProcessEnv, now = ne
     resumed: values['run-id'] !== undefined,
     databaseUrl,
     redisUrl,
+    sentinelPassword: set('REDIS_SENTINEL_PASSWORD'),
     prefix: prefixOf(set('QUEUE_PREFIX')),
+    shards: wholeNumber('QUEUE_SHARDS', set('QUEUE_SHARDS'), 1, 256),
     attempts: wholeNumber('REPLAY_ATTEMPTS', set('REPLAY_ATTEMPTS'), DEFAULT_ATTEMPTS, 100),
     commandsGiven: values.command !== undefined && values.command.length > 0,
     attemptsGiven: set('REPLAY_ATTEMPTS') !== undefined,

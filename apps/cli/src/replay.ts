@@ -3,6 +3,7 @@ import { withDeadline } from '@imsync/async';
 import {
   closeRedis,
   createJobWriter,
+  createQueueLayout,
   createRedis,
   DELIVERY_JOB,
   type DestinationSettings,
@@ -12,6 +13,8 @@ import {
   deliveryQueueName,
   destinationSettingsKey,
   destinationsKey,
+  type RedisTarget,
+  redisTarget,
   replayJobId,
 } from '@imsync/queue';
 import { SingleBar } from 'cli-progress';
@@ -62,7 +65,13 @@ export async function replay(argv: string[]): Promise<number> {
 async function run(given: ReplayPlan): Promise<number> {
   let plan = given;
   const started = performance.now();
-  const redis = await connectRedis(plan.redisUrl);
+  const target = redisTarget({ REDIS_URL: plan.redisUrl, REDIS_SENTINEL_PASSWORD: plan.sentinelPassword });
+  const queue = createQueueLayout({
+    prefix: plan.prefix,
+    shards: plan.shards,
+    cluster: target.kind === 'cluster',
+  }).delivery(plan.to);
+  const redis = await connectRedis(target);
   const client = new pg.Client({ connectionString: plan.databaseUrl, application_name: 'imsync-replay' });
   let interrupted = false;
   const interrupt = () => {
@@ -97,8 +106,8 @@ async function run(given: ReplayPlan): Promise<number> {
       ? undefined
       : createJobWriter({
           connection: redis,
-          prefix: plan.prefix,
-          queue: deliveryQueueName(plan.to),
+          prefix: queue.prefix,
+          queue: queue.name,
           jobOptions: deliveryJobOptions(plan.attempts),
           timeoutMs: 30_000,
         });
@@ -149,8 +158,8 @@ async function run(given: ReplayPlan): Promise<number> {
 }
 
 /** A connection that fails fast: a replay waits for nobody, it is simply run again. */
-async function connectRedis(url: string) {
-  const redis = createRedis(url, { role: 'producer', commandTimeoutMs: 30_000, connectionName: 'imsync-replay' });
+async function connectRedis(target: RedisTarget) {
+  const redis = createRedis(target, { role: 'producer', commandTimeoutMs: 30_000, connectionName: 'imsync-replay' });
   let lastError: string | undefined;
   redis.on('error', (error: Error) => {
     lastError = error.message;

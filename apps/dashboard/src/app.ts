@@ -3,7 +3,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { HonoAdapter } from '@bull-board/hono';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { CALLBACK_CATALOG } from '@imsync/protocol';
-import { BACKFILL_QUEUE, INGEST_QUEUE } from '@imsync/queue';
+import { BACKFILL_QUEUE, INGEST_QUEUE, shardOfQueueName } from '@imsync/queue';
 import { errorResponse, type Logger, registerErrorEnvelope, registerOpsRoutes } from '@imsync/runtime';
 import type { Queue } from 'bullmq';
 import { Hono } from 'hono';
@@ -136,14 +136,17 @@ function queueDescription(queueName: string): string {
       "Tencent's group history to fetch for a hole; recovered messages go to the ingest queue."
     );
   }
-  if (queueName !== INGEST_QUEUE) {
+  const shard = shardOfQueueName(queueName);
+  if (queueName !== INGEST_QUEUE && shard === undefined) {
     return '';
   }
   const kinds = new Map<string, string[]>();
   for (const definition of Object.values(CALLBACK_CATALOG)) {
     kinds.set(definition.job, [...(kinds.get(definition.job) ?? []), definition.command]);
   }
-  return `Every stored callback, one job per event: ${[...kinds]
+  const which =
+    shard === undefined ? 'Every stored callback' : `Shard ${shard} of the stored callbacks (by app and group)`;
+  return `${which}, one job per event: ${[...kinds]
     .map(([job, commands]) => `${job} (${commands.join(', ')})`)
     .join('; ')}.`;
 }

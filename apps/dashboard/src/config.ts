@@ -1,4 +1,4 @@
-import { QueuePrefixVar, REDIS_VARS } from '@imsync/queue';
+import { QUEUE_LAYOUT_VARS, REDIS_VARS } from '@imsync/queue';
 import { DEMO_VALUES, type Env, intVar, LogLevelVar, parseConfig } from '@imsync/runtime';
 import * as v from 'valibot';
 
@@ -34,7 +34,7 @@ export const DashboardEnvSchema = v.pipe(
   v.object({
     /** Redis: one server, a Redis Cluster or Sentinel (README, "Scaling past one Redis"). */
     ...REDIS_VARS,
-    QUEUE_PREFIX: QueuePrefixVar,
+    ...QUEUE_LAYOUT_VARS,
     PORT: intVar(3000, 0, 65535),
     HOST: v.optional(v.string(), '0.0.0.0'),
     /** Login for the dashboard; both required unless DASHBOARD_LOCAL_ONLY is set. */

@@ -1,5 +1,11 @@
 import { withDeadline } from '@imsync/async';
-import { DESTINATION_NAME, deliveryQueueName, destinationsKey, type RedisClient } from '@imsync/queue';
+import {
+  DESTINATION_NAME,
+  destinationsKey,
+  type QueueLayout,
+  type QueueLocation,
+  type RedisClient,
+} from '@imsync/queue';
 import type { Logger } from '@imsync/runtime';
 import type { Queue } from 'bullmq';
 
@@ -36,10 +42,10 @@ export interface DestinationDiscovery extends DestinationQueues {
 export interface DestinationDiscoveryOptions {
   /** Reads the set `<prefix>:destinations` (SMEMBERS). */
   redis: RedisClient;
-  /** QUEUE_PREFIX. */
-  prefix: string;
-  /** Opens the queue of this name on the dashboard's connection and prefix. */
-  openQueue: (queueName: string) => Queue;
+  /** Where the queues are; its prefix names the set. */
+  layout: QueueLayout;
+  /** Opens a queue on the dashboard's connection. */
+  openQueue: (location: QueueLocation) => Queue;
   logger: Logger;
   /** How often the set is read again after the first read, at start. */
   intervalMs: number;
@@ -54,7 +60,7 @@ export interface DestinationDiscoveryOptions {
  */
 export function startDestinationDiscovery(options: DestinationDiscoveryOptions): DestinationDiscovery {
   const { redis, logger, intervalMs } = options;
-  const key = destinationsKey(options.prefix);
+  const key = destinationsKey(options.layout.prefix);
   const found = new Map<string, DestinationQueue>();
   const refused = new Set<string>();
   const listeners: ((found: DestinationQueue) => void)[] = [];
@@ -75,7 +81,7 @@ export function startDestinationDiscovery(options: DestinationDiscoveryOptions):
       );
       return;
     }
-    const entry = { destination: name, queue: options.openQueue(deliveryQueueName(name)) };
+    const entry = { destination: name, queue: options.openQueue(options.layout.delivery(name)) };
     found.set(name, entry);
     logger.info({ destination: name, queue: entry.queue.name }, 'destination queue found');
     for (const listener of listeners) {

@@ -1,4 +1,4 @@
-import { ALL_QUEUES, closeRedis, createRedis, redisTarget, registerQueueMetrics } from '@imsync/queue';
+import { closeRedis, createRedis, queueLayout, redisTarget, registerQueueMetrics } from '@imsync/queue';
 import {
   closeHttpServer,
   createLogger,
@@ -10,9 +10,9 @@ import {
   onSignals,
   startOrExit,
 } from '@imsync/runtime';
-import { Queue } from 'bullmq';
 import { createDashboardApp } from './app.js';
 import { createAuth } from './auth.js';
+import { openBoardQueues } from './board-queues.js';
 import { loadDashboardConfig } from './config.js';
 import { createDashboardServer } from './dashboard-server.js';
 import { startDestinationDiscovery } from './destination-queues.js';
@@ -48,17 +48,16 @@ const password =
         return found.password;
       }));
 
-const redis = createRedis(redisTarget(config), { role: 'worker', connectionName: 'imsync-dashboard' });
+const target = redisTarget(config);
+const layout = queueLayout(config, target);
+const redis = createRedis(target, { role: 'worker', connectionName: 'imsync-dashboard' });
 redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
-const openQueue = (name: string) => {
-  const queue = new Queue(name, { connection: redis, prefix: config.QUEUE_PREFIX });
-  queue.on('error', (error) => logger.warn({ err: error.message, queue: name }, 'queue error'));
-  return queue;
-};
-const queues = ALL_QUEUES.map(openQueue);
+const { queues, open: openQueue } = openBoardQueues(layout, redis, (error, queue) =>
+  logger.warn({ err: error.message, queue }, 'queue error'),
+);
 const destinations = startDestinationDiscovery({
   redis,
-  prefix: config.QUEUE_PREFIX,
+  layout,
   openQueue,
   logger,
   intervalMs: DESTINATION_DISCOVERY_INTERVAL_MS,

@@ -1,4 +1,11 @@
-import { ALL_QUEUES, DELIVERY_JOB, type DeliveryJobData, deliveryQueueName, destinationsKey } from '@imsync/queue';
+import {
+  ALL_QUEUES,
+  createQueueLayout,
+  DELIVERY_JOB,
+  type DeliveryJobData,
+  deliveryQueueName,
+  destinationsKey,
+} from '@imsync/queue';
 import { createCaptureLogger, startRedis, waitFor } from '@imsync/testing';
 import { type JobsOptions, Queue } from 'bullmq';
 import { describe, expect, onTestFinished } from 'vitest';
@@ -99,10 +106,10 @@ test('whoever listens after queues were found hears of them at once, then of eac
   const opened: string[] = [];
   const discovery = startDestinationDiscovery({
     redis: dashboard.redis,
-    prefix: dashboard.prefix,
-    openQueue: (name) => {
+    layout: createQueueLayout({ prefix: dashboard.prefix, shards: 1, cluster: false }),
+    openQueue: ({ name, prefix }) => {
       opened.push(name);
-      return new Queue(name, { connection: dashboard.redis, prefix: dashboard.prefix });
+      return new Queue(name, { connection: dashboard.redis, prefix });
     },
     logger,
     // Only the first read (at start) and the reads below: the next timed one is a minute away.

@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import {
   ALL_QUEUES,
   type CallbackJobData,
+  createQueueLayout,
   createRedis,
   type DeliveryJobData,
   deliveryQueueName,
@@ -17,6 +18,7 @@ import type { Hono } from 'hono';
 import { expect, onTestFinished } from 'vitest';
 import { createDashboardApp, type DashboardDeps } from '../src/app.js';
 import { createAuth, SESSION_COOKIE } from '../src/auth.js';
+import { openBoardQueues } from '../src/board-queues.js';
 import { startDestinationDiscovery } from '../src/destination-queues.js';
 import type { LoginLimits } from '../src/login.js';
 
@@ -82,16 +84,12 @@ async function buildDashboard(redisUrl: string, options: DashboardOptions = {}):
   const prefix = options.prefix ?? uniquePrefix();
   const connection = createRedis(redisUrl, { role: 'worker', connectionName: 'test-dashboard' });
   connection.on('error', () => {});
-  const openQueue = (name: string) => {
-    const queue = new Queue(name, { connection, prefix });
-    queue.on('error', () => {});
-    return queue;
-  };
-  const queues = ALL_QUEUES.map(openQueue);
+  const layout = createQueueLayout({ prefix, shards: 1, cluster: false });
+  const { queues, open: openQueue } = openBoardQueues(layout, connection, () => {});
   const { logger, lines: logLines } = createCaptureLogger('test-dashboard');
   const destinations = startDestinationDiscovery({
     redis: connection,
-    prefix,
+    layout,
     openQueue,
     logger,
     intervalMs: options.discoveryIntervalMs ?? 10_000,

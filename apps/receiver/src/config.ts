@@ -8,7 +8,7 @@ import {
   SdkAppIdSchema,
   SUPPORTED_COMMANDS,
 } from '@imsync/protocol';
-import { DEFAULT_RETRY_POLICY, QueuePrefixVar, REDIS_VARS } from '@imsync/queue';
+import { DEFAULT_RETRY_POLICY, QUEUE_LAYOUT_VARS, REDIS_VARS } from '@imsync/queue';
 import { type Env, intVar, LogLevelVar, parseConfig } from '@imsync/runtime';
 import * as v from 'valibot';
 
@@ -49,7 +49,7 @@ export const ReceiverEnvSchema = v.pipe(
     ENQUEUE_TIMEOUT_MS: intVar(1000, 50, 1900),
     JOB_ATTEMPTS: intVar(DEFAULT_RETRY_POLICY.attempts, 1, 1000),
     JOB_BACKOFF_MS: intVar(DEFAULT_RETRY_POLICY.baseDelayMs, 1, 3600 * 1000),
-    QUEUE_PREFIX: QueuePrefixVar,
+    ...QUEUE_LAYOUT_VARS,
     /** A client that has not sent its request headers after this long is disconnected (slowloris). */
     HTTP_HEADERS_TIMEOUT_MS: intVar(5000, 100, 120_000),
     /** A client that has not sent its whole request after this long is disconnected. */

@@ -1,4 +1,4 @@
-import { closeRedis, createProducer, createRedis, redisTarget } from '@imsync/queue';
+import { closeRedis, createProducer, createRedis, queueLayout, redisTarget } from '@imsync/queue';
 import {
   closeHttpServer,
   createLogger,
@@ -25,7 +25,8 @@ if (config.TIM_CALLBACK_AUTH === 'off') {
   logger.warn('TIM_CALLBACK_AUTH=off: callbacks are not authenticated; anyone who can reach PORT can enqueue');
 }
 
-const redis = createRedis(redisTarget(config), {
+const target = redisTarget(config);
+const redis = createRedis(target, {
   role: 'producer',
   commandTimeoutMs: config.ENQUEUE_TIMEOUT_MS,
   connectionName: 'imsync-receiver',
@@ -33,7 +34,7 @@ const redis = createRedis(redisTarget(config), {
 redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
 const producer = createProducer({
   connection: redis,
-  prefix: config.QUEUE_PREFIX,
+  layout: queueLayout(config, target),
   timeoutMs: config.ENQUEUE_TIMEOUT_MS,
   retry: { attempts: config.JOB_ATTEMPTS, baseDelayMs: config.JOB_BACKOFF_MS },
 });

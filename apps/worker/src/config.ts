@@ -1,5 +1,5 @@
 import { AppListSchema, mergeApps, SdkAppIdSchema } from '@imsync/protocol';
-import { DEFAULT_RETRY_POLICY, QueuePrefixVar, REDIS_VARS } from '@imsync/queue';
+import { DEFAULT_RETRY_POLICY, QUEUE_LAYOUT_VARS, REDIS_VARS } from '@imsync/queue';
 import { type Env, intVar, LogLevelVar, parseConfig, urlVar } from '@imsync/runtime';
 import { TENCENT_API_VARS } from '@imsync/tencent';
 import * as v from 'valibot';
@@ -32,7 +32,7 @@ export const WorkerEnvSchema = v.pipe(
     METRICS_PORT: intVar(9091, 0, 65535),
     /** Address of that port: loopback unless a scraper elsewhere needs it (compose sets 0.0.0.0). */
     METRICS_HOST: v.optional(v.string(), '127.0.0.1'),
-    QUEUE_PREFIX: QueuePrefixVar,
+    ...QUEUE_LAYOUT_VARS,
     /** How long "already stored" is remembered in Redis; older repeats fall through to the database's unique key. */
     DEDUPE_TTL_SECONDS: intVar(7 * 24 * 3600, 60, 365 * 24 * 3600),
     /** Longest wait between two tries of a failing job. */

@@ -6,7 +6,7 @@ import {
   type DELIVERY_JOB,
   type DeliveryJobData,
   DeliveryJobDataSchema,
-  deliveryQueueName,
+  type QueueLayout,
   type RedisClient,
 } from '@imsync/queue';
 import type { Logger } from '@imsync/runtime';
@@ -17,7 +17,7 @@ import { workerOptions } from './worker-options.js';
 
 export interface DeliveryWorkerOptions {
   connection: RedisClient;
-  prefix: string;
+  layout: QueueLayout;
   destination: Destination;
   /** Waits before each attempt; its length is the number of attempts. */
   retrySchedule: readonly number[];
@@ -45,8 +45,9 @@ export interface DeliveryWorkerHandle {
 export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWorkerHandle {
   const { destination, logger, metrics } = options;
   const name = destination.name;
-  const queueName = deliveryQueueName(name);
-  const queue = new Queue(queueName, { connection: options.connection, prefix: options.prefix });
+  const location = options.layout.delivery(name);
+  const queueName = location.name;
+  const queue = new Queue(queueName, { connection: options.connection, prefix: location.prefix });
   queue.on('error', (error) => logger.warn({ err: error.message, destination: name }, 'queue error'));
   const aborts = new AbortController();
 
@@ -102,7 +103,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   };
 
   const worker = new Worker<DeliveryJobData, void, typeof DELIVERY_JOB>(queueName, processor, {
-    ...workerOptions(options),
+    ...workerOptions({ ...options, prefix: location.prefix }),
     ...(options.rateLimit && { limiter: { max: options.rateLimit.max, duration: options.rateLimit.durationMs } }),
     settings: {
       backoffStrategy: (attemptsMade, type) => {

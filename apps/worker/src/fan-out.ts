@@ -3,7 +3,7 @@ import {
   DELIVERY_JOB,
   deliveryJobData,
   deliveryJobOptions,
-  deliveryQueueName,
+  type QueueLayout,
   type RedisClient,
 } from '@imsync/queue';
 import type { ArchivedEvent } from '@imsync/sinks';
@@ -29,7 +29,7 @@ export interface FanOut {
  */
 export function createFanOut(options: {
   connection: RedisClient;
-  prefix: string;
+  layout: QueueLayout;
   targets: readonly FanOutTarget[];
   timeoutMs?: number;
 }): FanOut {
@@ -37,8 +37,8 @@ export function createFanOut(options: {
     target,
     writer: createJobWriter({
       connection: options.connection,
-      prefix: options.prefix,
-      queue: deliveryQueueName(target.name),
+      prefix: options.layout.delivery(target.name).prefix,
+      queue: options.layout.delivery(target.name).name,
       jobOptions: deliveryJobOptions(target.attempts),
       timeoutMs: options.timeoutMs ?? 5000,
     }),

@@ -1,13 +1,11 @@
 import { createDestinations, loadDestinationsConfig } from '@imsync/destinations';
 import {
-  BACKFILL_QUEUE,
   closeRedis,
   createRedis,
   type DestinationSettings,
-  deliveryQueueName,
   destinationSettingsKey,
   destinationsKey,
-  INGEST_QUEUE,
+  queueLayout,
   redisTarget,
   registerQueueMetrics,
 } from '@imsync/queue';
@@ -45,10 +43,12 @@ const pool = createPool({
   max: config.PG_POOL_MAX,
   onIdleError: (error) => logger.warn({ err: error }, 'idle PostgreSQL connection lost'),
 });
-const redis = createRedis(redisTarget(config), { role: 'worker', connectionName: 'imsync-worker' });
+const target = redisTarget(config);
+const layout = queueLayout(config, target);
+const redis = createRedis(target, { role: 'worker', connectionName: 'imsync-worker' });
 redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
 // The markers of all jobs in progress go out together: one socket write per turn, not per job.
-const dedupeRedis = createRedis(redisTarget(config), {
+const dedupeRedis = createRedis(target, {
   role: 'worker',
   connectionName: 'imsync-worker-dedupe',
   autoPipelining: true,
@@ -59,13 +59,15 @@ dedupeRedis.on('error', (error) => logger.warn({ err: error.message }, 'redis co
 const destinationConfigs = loadConfigOrExit('imsync-worker', () => loadDestinationsConfig(process.env));
 
 const registry = createRegistry({ service: 'worker' });
-const metricsQueues = [INGEST_QUEUE, BACKFILL_QUEUE, ...destinationConfigs.map((d) => deliveryQueueName(d.name))].map(
-  (name) => {
-    const queue = new Queue(name, { connection: redis, prefix: config.QUEUE_PREFIX });
-    queue.on('error', () => {});
-    return queue;
-  },
-);
+const metricsQueues = [
+  ...layout.consumed,
+  layout.backfill,
+  ...destinationConfigs.map((d) => layout.delivery(d.name)),
+].map((location) => {
+  const queue = new Queue(location.name, { connection: redis, prefix: location.prefix });
+  queue.on('error', () => {});
+  return queue;
+});
 registerQueueMetrics(registry, METRIC_PREFIX, () => metricsQueues);
 const metrics = createWorkerMetrics(registry);
 
@@ -80,7 +82,7 @@ const fanOut =
     ? undefined
     : createFanOut({
         connection: redis,
-        prefix: config.QUEUE_PREFIX,
+        layout,
         targets: destinationConfigs.map((d) => ({
           name: d.name,
           attempts: d.retrySchedule.length,
@@ -157,7 +159,7 @@ if (accepting && destinations.length > 0) {
     const destinationConfig = destinationConfigs[i] as (typeof destinationConfigs)[number];
     return createDeliveryWorker({
       connection: redis,
-      prefix: config.QUEUE_PREFIX,
+      layout,
       destination,
       retrySchedule: destinationConfig.retrySchedule,
       concurrency: destinationConfig.concurrency ?? config.DELIVERY_CONCURRENCY,
@@ -173,7 +175,7 @@ if (accepting && destinations.length > 0) {
 if (accepting) {
   ingest = createIngestWorker({
     connection: redis,
-    prefix: config.QUEUE_PREFIX,
+    queues: layout.consumed,
     concurrency: config.WORKER_CONCURRENCY,
     maxRetryDelayMs: config.RETRY_MAX_DELAY_MS,
     lockDurationMs: config.JOB_LOCK_MS,
@@ -188,7 +190,7 @@ if (accepting) {
   if (config.GAP_DETECTION === 'on') {
     gaps = startGapDetection({
       connection: redis,
-      prefix: config.QUEUE_PREFIX,
+      layout,
       pool,
       secretKeys: config.secretKeys,
       tencentBaseUrl: config.TIM_API_BASE_URL,

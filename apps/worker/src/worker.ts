@@ -3,8 +3,8 @@ import { JOB_KINDS, type JobKind } from '@imsync/protocol';
 import {
   type CallbackJobData,
   cappedExponentialBackoff,
-  INGEST_QUEUE,
   type JobName,
+  type QueueLocation,
   type RedisClient,
 } from '@imsync/queue';
 import type { Logger } from '@imsync/runtime';
@@ -17,7 +17,9 @@ import { workerOptions } from './worker-options.js';
 export interface IngestWorkerOptions extends CallbackDeps {
   /** A connection created with role `worker`; BullMQ duplicates it for its blocking reads. */
   connection: RedisClient;
-  prefix: string;
+  /** The ingest queues to read (QueueLayout.consumed): one, or every shard. */
+  queues: readonly QueueLocation[];
+  /** Jobs in progress at once in this process, shared out over the queues. */
   concurrency: number;
   maxRetryDelayMs: number;
   lockDurationMs: number;
@@ -35,7 +37,8 @@ type IngestJob = Job<CallbackJobData, StoreOutcome, JobName>;
 export type IngestWorker = Worker<CallbackJobData, StoreOutcome, JobName>;
 
 export interface IngestWorkerHandle {
-  readonly worker: IngestWorker;
+  /** One BullMQ worker per queue read. */
+  readonly workers: readonly IngestWorker[];
   /**
    * Stops taking jobs and resolves once the jobs in progress are done. BullMQ's own close() can
    * hang for good when Redis restarted moments before (taskforcesh/bullmq#4656), so it is not
@@ -97,18 +100,23 @@ export function createIngestWorker(options: IngestWorkerOptions): IngestWorkerHa
     }
   };
 
-  const worker = new Worker<CallbackJobData, StoreOutcome, JobName>(INGEST_QUEUE, processor, {
-    ...workerOptions(options),
-    autorun: options.autorun ?? true,
-    settings: { backoffStrategy: cappedExponentialBackoff(options.maxRetryDelayMs) },
+  // Every queue gets its share of the concurrency: a process's load stays what WORKER_CONCURRENCY says.
+  const perQueue = Math.max(1, Math.ceil(options.concurrency / options.queues.length));
+  const workers = options.queues.map((location) => {
+    const worker = new Worker<CallbackJobData, StoreOutcome, JobName>(location.name, processor, {
+      ...workerOptions({ ...options, prefix: location.prefix, concurrency: perQueue }),
+      autorun: options.autorun ?? true,
+      settings: { backoffStrategy: cappedExponentialBackoff(options.maxRetryDelayMs) },
+    });
+    // Without an error listener a lost connection would crash the process; it reconnects by itself.
+    worker.on('error', (error) => logger.error({ err: error, queue: location.name }, 'worker error'));
+    return worker;
   });
-  // Without an error listener a lost connection would crash the process; it reconnects by itself.
-  worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
   const graceMs = options.closeGraceMs ?? 2000;
   return {
-    worker,
+    workers,
     async close() {
-      const closed = worker.close();
+      const closed = Promise.all(workers.map((worker) => worker.close()));
       closed.catch((error: unknown) => logger.warn({ err: error }, 'worker close failed'));
       const drained = inFlight.idle().then(() => delay(graceMs));
       await Promise.race([closed, drained]);

@@ -50,9 +50,12 @@ async function buildWorker(
   connection.on('error', () => {});
   const { logger, lines: logLines } = createCaptureLogger('test-worker');
   const registry = createRegistry();
-  const { worker, close: stopWorker } = createIngestWorker({
+  const {
+    workers: [worker],
+    close: stopWorker,
+  } = createIngestWorker({
     connection,
-    prefix,
+    queues: [{ name: INGEST_QUEUE, prefix }],
     concurrency: 20,
     maxRetryDelayMs: options.maxRetryDelayMs ?? 100,
     lockDurationMs: DEFAULT_JOB_LOCK_MS,
@@ -67,7 +70,7 @@ async function buildWorker(
   queueConnection.on('error', () => {});
   const queue = new Queue<CallbackJobData>(INGEST_QUEUE, { connection: queueConnection, prefix });
   return {
-    worker,
+    worker: worker as IngestWorker,
     stopWorker,
     queue,
     pool,

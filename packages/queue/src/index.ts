@@ -23,6 +23,14 @@ export {
   replayJobId,
 } from './deliveries.js';
 export { type CallbackJobData, CallbackJobDataSchema, type JobName } from './jobs.js';
+export {
+  createQueueLayout,
+  QUEUE_LAYOUT_VARS,
+  type QueueLayout,
+  type QueueLocation,
+  queueLayout,
+  shardOfQueueName,
+} from './layout.js';
 export { registerQueueMetrics } from './metrics.js';
 export {
   ALL_QUEUES,
@@ -36,7 +44,7 @@ export {
   type Producer,
 } from './producer.js';
 export { closeRedis, createRedis, type RedisClient } from './redis.js';
-export { REDIS_VARS, redisTarget } from './redis-target.js';
+export { REDIS_VARS, type RedisTarget, redisTarget } from './redis-target.js';
 export {
   cappedExponentialBackoff,
   DEFAULT_RETENTION_POLICY,

@@ -1,6 +1,7 @@
 import { withDeadline } from '@imsync/async';
 import type { Queue } from 'bullmq';
 import { Gauge, type Registry } from 'prom-client';
+import { shardOfQueueName } from './layout.js';
 
 // Job states a queue can hold, as BullMQ's getJobCounts names them.
 const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'] as const;
@@ -22,7 +23,7 @@ export function registerQueueMetrics(registry: Registry, prefix: string, queues:
   new Gauge({
     name: `${prefix}queue_jobs`,
     help: 'Jobs in each queue, by state.',
-    labelNames: ['queue', 'state'],
+    labelNames: ['queue', 'state', 'shard'],
     registers: [registry],
     async collect() {
       await eachQueue(queues(), async (queue) => {
@@ -31,7 +32,7 @@ export function registerQueueMetrics(registry: Registry, prefix: string, queues:
           return;
         }
         for (const state of STATES) {
-          this.set({ queue: queue.name, state }, counts[state] ?? 0);
+          this.set({ ...labelsOf(queue), state }, counts[state] ?? 0);
         }
       });
     },
@@ -39,13 +40,13 @@ export function registerQueueMetrics(registry: Registry, prefix: string, queues:
   new Gauge({
     name: `${prefix}queue_paused`,
     help: '1 while the queue is paused (its waiting jobs are not taken), else 0.',
-    labelNames: ['queue'],
+    labelNames: ['queue', 'shard'],
     registers: [registry],
     async collect() {
       await eachQueue(queues(), async (queue) => {
         const paused = await answered(queue.isPaused());
         if (paused !== undefined) {
-          this.set({ queue: queue.name }, paused ? 1 : 0);
+          this.set(labelsOf(queue), paused ? 1 : 0);
         }
       });
     },
@@ -53,13 +54,13 @@ export function registerQueueMetrics(registry: Registry, prefix: string, queues:
   new Gauge({
     name: `${prefix}queue_oldest_waiting_age_seconds`,
     help: 'How long the oldest waiting job has waited (0 when none waits): a growing value means workers fall behind.',
-    labelNames: ['queue'],
+    labelNames: ['queue', 'shard'],
     registers: [registry],
     async collect() {
       await eachQueue(queues(), async (queue) => {
         const jobs = await answered(queue.getJobs(['wait'], 0, 0, true));
         if (jobs) {
-          this.set({ queue: queue.name }, ageSeconds(jobs));
+          this.set(labelsOf(queue), ageSeconds(jobs));
         }
       });
     },
@@ -69,7 +70,7 @@ export function registerQueueMetrics(registry: Registry, prefix: string, queues:
     help:
       'How long ago the oldest job not yet taken was added, whether waiting, delayed (a retry), paused or ' +
       'prioritized (0 when none is): for a delivery queue, how far behind its destination is. An approximation.',
-    labelNames: ['queue'],
+    labelNames: ['queue', 'shard'],
     registers: [registry],
     async collect() {
       // An approximation: only the first PENDING_SAMPLE jobs of each state are read, since reading
@@ -81,11 +82,17 @@ export function registerQueueMetrics(registry: Registry, prefix: string, queues:
       await eachQueue(queues(), async (queue) => {
         const jobs = await answered(queue.getJobs([...PENDING_STATES], 0, PENDING_SAMPLE - 1, true));
         if (jobs) {
-          this.set({ queue: queue.name }, ageSeconds(jobs));
+          this.set(labelsOf(queue), ageSeconds(jobs));
         }
       });
     },
   });
+}
+
+/** A queue's labels: its name, and its shard when it is one of the sharded ingest queues. */
+function labelsOf(queue: Queue): { queue: string; shard?: string } {
+  const shard = shardOfQueueName(queue.name);
+  return shard === undefined ? { queue: queue.name } : { queue: queue.name, shard: String(shard) };
 }
 
 /**

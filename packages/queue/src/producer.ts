@@ -2,7 +2,7 @@ import { BatchItemError, createTurnBatcher, type TurnBatcher, withDeadline } fro
 import { type JobsOptions, QueueKeys } from 'bullmq';
 import { ADD_JOBS_SCRIPT } from './add-jobs-script.js';
 import type { JobData, JobName } from './jobs.js';
-import { INGEST_QUEUE } from './names.js';
+import { createQueueLayout, type QueueLayout } from './layout.js';
 import type { RedisClient } from './redis.js';
 import {
   DEFAULT_RETENTION_POLICY,
@@ -19,8 +19,10 @@ export interface Producer {
   /**
    * Resolves once Redis holds the job. `jobId` is the event key, so enqueueing the same event
    * again while its job is still kept is a no-op. Rejects when Redis is unreachable or too slow.
+   * `routeKey` picks the shard with the app (GroupId, or the C2C pair; the job id when absent):
+   * the same event must always get the same one, so its repeats are the same job.
    */
-  enqueue<N extends JobName>(name: N, data: JobData<N>, jobId: string): Promise<EnqueueOutcome>;
+  enqueue<N extends JobName>(name: N, data: JobData<N>, jobId: string, routeKey?: string): Promise<EnqueueOutcome>;
   /** Resolves when Redis answers a PING (for readiness). */
   ping(): Promise<void>;
   /** Waits for the writes in flight; the caller owns and closes the connection. */
@@ -30,7 +32,8 @@ export interface Producer {
 export interface ProducerOptions {
   /** A connection created with role `producer`; the caller owns and closes it. */
   connection: RedisClient;
-  prefix: string;
+  /** Where the ingest shards are; or just a prefix, for one unsharded queue on one Redis. */
+  layout: QueueLayout | { prefix: string };
   retry?: JobRetryOptions;
   retention?: RetentionPolicy;
   /** An enqueue that has not completed after this long fails (ms); the caller answers 503. */
@@ -55,26 +58,43 @@ const SAFE_JOB_ID = /^[\w-]{1,128}$/;
  */
 export function createProducer(options: ProducerOptions): Producer {
   const { connection } = options;
-  const writer = createJobWriter({
-    connection,
-    prefix: options.prefix,
-    queue: INGEST_QUEUE,
-    jobOptions: ingestJobOptions(options.retry ?? DEFAULT_RETRY_POLICY, options.retention ?? DEFAULT_RETENTION_POLICY),
-    timeoutMs: options.timeoutMs ?? 1000,
-    maxBatch: options.maxBatch,
-  });
+  const layout =
+    'ingestFor' in options.layout
+      ? options.layout
+      : createQueueLayout({ prefix: options.layout.prefix, shards: 1, cluster: false });
+  const jobOptions = ingestJobOptions(
+    options.retry ?? DEFAULT_RETRY_POLICY,
+    options.retention ?? DEFAULT_RETENTION_POLICY,
+  );
+  // One writer per shard: a batch is one script call, and a script's keys must share a slot.
+  const writers = new Map(
+    layout.ingest.map((location) => [
+      location,
+      createJobWriter({
+        connection,
+        prefix: location.prefix,
+        queue: location.name,
+        jobOptions,
+        timeoutMs: options.timeoutMs ?? 1000,
+        maxBatch: options.maxBatch,
+      }),
+    ]),
+  );
   return {
-    enqueue(name, data, jobId) {
+    enqueue(name, data, jobId, routeKey) {
       // Fail at once while disconnected, rather than queue up behind a reconnect.
       if (connection.status !== 'ready') {
         return Promise.reject(new QueueUnavailableError(`redis connection is ${connection.status}`));
       }
+      const writer = writers.get(layout.ingestFor(data.sdkAppId, routeKey ?? jobId)) as JobWriter;
       return writer.add(name, JSON.stringify(data), jobId);
     },
     async ping() {
       await connection.ping();
     },
-    close: () => writer.close(),
+    close: async () => {
+      await Promise.all([...writers.values()].map((writer) => writer.close()));
+    },
   };
 }
 

@@ -54,7 +54,7 @@ test('a job written by the producer is the job BullMQ writes, events and markers
   const queue = new Queue(INGEST_QUEUE, { connection: inspect, prefix: theirs });
   try {
     await ready(connection);
-    const producer = createProducer({ connection, prefix: ours, retry });
+    const producer = createProducer({ connection, layout: { prefix: ours }, retry });
     expect(await producer.enqueue('group-message', data(1), 'gm-0001')).toBe('added');
     await queue.add('group-message', data(1), {
       ...ingestJobOptions(retry, DEFAULT_RETENTION_POLICY),
@@ -83,7 +83,7 @@ test('callbacks enqueued in the same turn share one Redis call, and a worker pro
   const seen: string[] = [];
   try {
     await ready(connection);
-    const producer = createProducer({ connection, prefix, retry });
+    const producer = createProducer({ connection, layout: { prefix }, retry });
     const before = Number((await monitor.info('commandstats')).match(/cmdstat_evalsha:calls=(\d+)/)?.[1] ?? 0);
     const outcomes = await Promise.all(
       Array.from({ length: 300 }, (_, i) => producer.enqueue('group-message', data(i), `gm-${i}`)),
@@ -128,7 +128,7 @@ test('while Redis is away enqueue fails at once; a paused queue takes jobs witho
   const queue = new Queue(INGEST_QUEUE, { connection: inspect, prefix });
   try {
     await ready(connection);
-    const producer = createProducer({ connection, prefix, retry });
+    const producer = createProducer({ connection, layout: { prefix }, retry });
     await queue.pause();
     expect(await producer.enqueue('group-message', data(1), 'gm-paused')).toBe('added');
     expect(await inspect.zcard(`${prefix}:${INGEST_QUEUE}:marker`)).toBe(0);

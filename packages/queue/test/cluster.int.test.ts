@@ -51,7 +51,7 @@ test('the producer and a worker run on a cluster: every job once, a queue in one
       ),
   );
   try {
-    const producers = prefixes.map((prefix) => createProducer({ connection: producerConnection, prefix }));
+    const producers = prefixes.map((prefix) => createProducer({ connection: producerConnection, layout: { prefix } }));
     const outcomes = await Promise.all(
       producers.flatMap((producer) =>
         Array.from({ length: 50 }, (_, i) => producer.enqueue('group-message', data(i), `gm-${i % 40}`)),
@@ -87,7 +87,7 @@ test("a master killed mid-stream: enqueues fail while its slots have no master, 
     prefix,
     concurrency: 20,
   });
-  const producer = createProducer({ connection: producerConnection, prefix, timeoutMs: 500 });
+  const producer = createProducer({ connection: producerConnection, layout: { prefix }, timeoutMs: 500 });
   const acknowledged: string[] = [];
   let refused = 0;
   try {

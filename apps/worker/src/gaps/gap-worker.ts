@@ -1,10 +1,10 @@
 import {
   BACKFILL_PAGE_JOB,
-  BACKFILL_QUEUE,
   type BackfillPage,
   BackfillPageSchema,
   backfillPageId,
   GAP_SCAN_JOB,
+  type QueueLayout,
   type RedisClient,
 } from '@imsync/queue';
 import type { Logger } from '@imsync/runtime';
@@ -17,7 +17,7 @@ import { type ScanOptions, scanForGaps } from './scan.js';
 
 export interface GapWorkerOptions {
   connection: RedisClient;
-  prefix: string;
+  layout: QueueLayout;
   /** Backfill pages (one history call each) per second at most: far under Tencent's app-wide 200/s. */
   rate: number;
   concurrency: number;
@@ -45,7 +45,8 @@ const throttlePauseMs = () => 2000 + Math.round(Math.random() * 3000);
  */
 export function createGapWorker(options: GapWorkerOptions): GapWorkerHandle {
   const { logger, metrics } = options;
-  const queue = new Queue(BACKFILL_QUEUE, { connection: options.connection, prefix: options.prefix });
+  const location = options.layout.backfill;
+  const queue = new Queue(location.name, { connection: options.connection, prefix: location.prefix });
   queue.on('error', (error) => logger.warn({ err: error.message }, 'backfill queue error'));
 
   const enqueuePage = async (page: BackfillPage) => {
@@ -94,8 +95,8 @@ export function createGapWorker(options: GapWorkerOptions): GapWorkerHandle {
     }
   };
 
-  const worker = new Worker(BACKFILL_QUEUE, processor, {
-    ...workerOptions(options),
+  const worker = new Worker(location.name, processor, {
+    ...workerOptions({ ...options, prefix: location.prefix }),
     limiter: { max: options.rate, duration: 1000 },
   });
   worker.on('error', (error) => logger.error({ err: error }, 'backfill worker error'));

@@ -1,5 +1,5 @@
 import { GROUP_AFTER_SEND_MSG } from '@imsync/protocol';
-import { createProducer, type RedisClient } from '@imsync/queue';
+import { createProducer, type QueueLayout, type RedisClient } from '@imsync/queue';
 import { type Logger, METRIC_PREFIX } from '@imsync/runtime';
 import { createSequenceStore } from '@imsync/sinks';
 import type { Pool } from 'pg';
@@ -10,7 +10,7 @@ import { createTencentApps } from './tencent.js';
 
 export interface GapDetectionOptions {
   connection: RedisClient;
-  prefix: string;
+  layout: QueueLayout;
   pool: Pool;
   /** The secret key of each served app to backfill. */
   secretKeys: ReadonlyMap<string, string>;
@@ -44,7 +44,7 @@ export function startGapDetection(options: GapDetectionOptions): GapWorkerHandle
     metrics,
     onFailure: (api, failure, key) => logger.warn({ api, ...key, ...failure }, 'Tencent API call failed'),
   });
-  const producer = createProducer({ connection: options.connection, prefix: options.prefix });
+  const producer = createProducer({ connection: options.connection, layout: options.layout });
 
   new Gauge({
     name: `${METRIC_PREFIX}gap_oldest_open_hole_age_seconds`,
@@ -58,7 +58,7 @@ export function startGapDetection(options: GapDetectionOptions): GapWorkerHandle
 
   const gaps = createGapWorker({
     connection: options.connection,
-    prefix: options.prefix,
+    layout: options.layout,
     rate: options.rate,
     concurrency: options.concurrency,
     scanIntervalMs: options.scanIntervalMs,
