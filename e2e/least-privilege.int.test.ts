@@ -51,70 +51,72 @@ const asRole = (url: string, role: string) =>
   url.replace('postgres://postgres@', `postgres://${role}:${WRITER_PASSWORD}@`);
 
 describe('least privilege', () => {
-  test('the whole pipeline runs on the ACL user and the writer role, which can do nothing else', async ({
-    databaseUrl,
-  }) => {
-    const redis = await startAclRedis();
-    const role = `imsync_writer_${process.pid}`;
-    try {
-      const migrated = await runMigrate({
-        DATABASE_URL: databaseUrl,
-        ARCHIVE_WRITER_ROLE: role,
-        ARCHIVE_WRITER_PASSWORD: WRITER_PASSWORD,
-      });
-      expect(migrated.code, migrated.output).toBe(0);
-      expect(migrated.output).not.toContain(WRITER_PASSWORD);
-
-      const { receiver, callbackUrl } = await startReceiver({ REDIS_URL: redis.url });
-      const worker = await startAppProcess('worker', {
-        REDIS_URL: redis.url,
-        DATABASE_URL: asRole(databaseUrl, role),
-        TIM_SDK_APP_ID: '1600012345',
-        METRICS_PORT: '0',
-      });
+  test.for([1, 3])(
+    'the whole pipeline runs on the ACL user and the writer role, which can do nothing else (QUEUE_SHARDS=%i)',
+    async (shards, { databaseUrl }) => {
+      const redis = await startAclRedis();
+      const role = `imsync_writer_${process.pid}`;
       try {
-        const base = JSON.parse(loadFixture('text-public').text) as Record<string, unknown>;
-        for (let seq = 1; seq <= 5; seq++) {
-          const reply = await fetch(signed(callbackUrl), {
-            method: 'POST',
-            body: JSON.stringify({ ...base, MsgSeq: seq }),
-          });
-          expect(reply.status).toBe(200);
-        }
-        const owner = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+        const migrated = await runMigrate({
+          DATABASE_URL: databaseUrl,
+          ARCHIVE_WRITER_ROLE: role,
+          ARCHIVE_WRITER_PASSWORD: WRITER_PASSWORD,
+        });
+        expect(migrated.code, migrated.output).toBe(0);
+        expect(migrated.output).not.toContain(WRITER_PASSWORD);
+
+        const { receiver, callbackUrl } = await startReceiver({ REDIS_URL: redis.url, QUEUE_SHARDS: String(shards) });
+        const worker = await startAppProcess('worker', {
+          REDIS_URL: redis.url,
+          QUEUE_SHARDS: String(shards),
+          DATABASE_URL: asRole(databaseUrl, role),
+          TIM_SDK_APP_ID: '1600012345',
+          METRICS_PORT: '0',
+        });
         try {
-          await waitFor(
-            async () => (await owner.query('SELECT count(*)::int AS n FROM group_messages')).rows[0]?.n === 5,
-            { what: 'five messages stored by the writer role' },
-          );
+          const base = JSON.parse(loadFixture('text-public').text) as Record<string, unknown>;
+          for (let seq = 1; seq <= 5; seq++) {
+            const reply = await fetch(signed(callbackUrl), {
+              method: 'POST',
+              body: JSON.stringify({ ...base, MsgSeq: seq }),
+            });
+            expect(reply.status).toBe(200);
+          }
+          const owner = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+          try {
+            await waitFor(
+              async () => (await owner.query('SELECT count(*)::int AS n FROM group_messages')).rows[0]?.n === 5,
+              { what: 'five messages stored by the writer role' },
+            );
+          } finally {
+            await owner.end();
+          }
         } finally {
-          await owner.end();
+          await Promise.all([receiver.stop(), worker.stop()]);
         }
-      } finally {
-        await Promise.all([receiver.stop(), worker.stop()]);
-      }
 
-      // The writer reads and adds rows, and that is all.
-      const writer = new pg.Client({ connectionString: asRole(databaseUrl, role) });
-      await writer.connect();
-      try {
-        for (const sql of [
-          'DELETE FROM group_messages',
-          'TRUNCATE group_messages',
-          'UPDATE group_messages SET msg_id = NULL',
-          'DROP TABLE group_messages',
-          'CREATE TABLE stolen (x int)',
-          'ALTER TABLE group_messages ADD COLUMN x int',
-        ]) {
-          await expect(writer.query(sql), sql).rejects.toMatchObject({ code: '42501' });
+        // The writer reads and adds rows, and that is all.
+        const writer = new pg.Client({ connectionString: asRole(databaseUrl, role) });
+        await writer.connect();
+        try {
+          for (const sql of [
+            'DELETE FROM group_messages',
+            'TRUNCATE group_messages',
+            'UPDATE group_messages SET msg_id = NULL',
+            'DROP TABLE group_messages',
+            'CREATE TABLE stolen (x int)',
+            'ALTER TABLE group_messages ADD COLUMN x int',
+          ]) {
+            await expect(writer.query(sql), sql).rejects.toMatchObject({ code: '42501' });
+          }
+        } finally {
+          await writer.end();
         }
       } finally {
-        await writer.end();
+        await redis.dispose();
       }
-    } finally {
-      await redis.dispose();
-    }
-  });
+    },
+  );
 
   test('Redis answers nothing without the password, and the app user only its own keys and safe commands', async () => {
     const redis = await startAclRedis();
