@@ -35,6 +35,7 @@ redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connecti
 const producer = createProducer({
   connection: redis,
   layout: queueLayout(config, target),
+  waitReplicas: config.REDIS_WAIT_REPLICAS,
   timeoutMs: config.ENQUEUE_TIMEOUT_MS,
   retry: { attempts: config.JOB_ATTEMPTS, baseDelayMs: config.JOB_BACKOFF_MS },
 });

@@ -32,6 +32,8 @@ export function createFanOut(options: {
   layout: QueueLayout;
   targets: readonly FanOutTarget[];
   timeoutMs?: number;
+  /** Replicas that must hold each delivery job before the ingest job completes (REDIS_WAIT_REPLICAS). */
+  waitReplicas?: number;
 }): FanOut {
   const writers = options.targets.map((target) => ({
     target,
@@ -41,6 +43,7 @@ export function createFanOut(options: {
       queue: options.layout.delivery(target.name).name,
       jobOptions: deliveryJobOptions(target.attempts),
       timeoutMs: options.timeoutMs ?? 5000,
+      waitReplicas: options.waitReplicas,
     }),
   }));
   return {

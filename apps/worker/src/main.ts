@@ -83,6 +83,7 @@ const fanOut =
     : createFanOut({
         connection: redis,
         layout,
+        waitReplicas: config.REDIS_WAIT_REPLICAS,
         targets: destinationConfigs.map((d) => ({
           name: d.name,
           attempts: d.retrySchedule.length,
@@ -191,6 +192,7 @@ if (accepting) {
     gaps = startGapDetection({
       connection: redis,
       layout,
+      waitReplicas: config.REDIS_WAIT_REPLICAS,
       pool,
       secretKeys: config.secretKeys,
       tencentBaseUrl: config.TIM_API_BASE_URL,

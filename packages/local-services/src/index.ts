@@ -5,6 +5,7 @@ export { exited, spawnOwned } from './child.js';
 export { startLocalPostgres } from './local-postgres.js';
 export { type RedisServerOptions, startLocalRedis } from './local-redis.js';
 export { type RedisClusterService, startLocalRedisCluster } from './local-redis-cluster.js';
+export { type RedisSentinelService, startLocalRedisSentinel } from './local-redis-sentinel.js';
 export { freePort } from './ports.js';
 export { processLogs } from './process-log.js';
 export {} from './server-process.js';

@@ -54,6 +54,9 @@ export async function startLocalRedisCluster(options: RedisClusterOptions = {}):
             String(options.nodeTimeoutMs ?? 2000),
             '--cluster-port',
             String(await freePort()),
+            // A node back after a crash resyncs at once, not after the default 5 s wait for others.
+            '--repl-diskless-sync-delay',
+            '0',
           ],
         }),
       );

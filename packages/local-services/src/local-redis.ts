@@ -93,7 +93,7 @@ export async function startLocalRedis(options: RedisServerOptions = {}): Promise
   };
 }
 
-async function waitForPong(port: number, child: ChildProcess): Promise<void> {
+export async function waitForPong(port: number, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {

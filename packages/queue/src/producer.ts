@@ -1,5 +1,6 @@
 import { BatchItemError, createTurnBatcher, type TurnBatcher, withDeadline } from '@imsync/async';
 import { type JobsOptions, QueueKeys } from 'bullmq';
+import { Cluster } from 'ioredis';
 import { ADD_JOBS_SCRIPT } from './add-jobs-script.js';
 import type { JobData, JobName } from './jobs.js';
 import { createQueueLayout, type QueueLayout } from './layout.js';
@@ -40,6 +41,11 @@ export interface ProducerOptions {
   timeoutMs?: number;
   /** Jobs per Redis call at most. */
   maxBatch?: number;
+  /**
+   * Replicas that must have the jobs before an enqueue succeeds (Redis `WAIT`), so that a
+   * failover cannot lose what was acknowledged; 0 trusts the master alone (replication is async).
+   */
+  waitReplicas?: number;
 }
 
 /** Redis did not take the job: the event is not stored and the callback must not get a 200. */
@@ -77,6 +83,7 @@ export function createProducer(options: ProducerOptions): Producer {
         jobOptions,
         timeoutMs: options.timeoutMs ?? 1000,
         maxBatch: options.maxBatch,
+        waitReplicas: options.waitReplicas,
       }),
     ]),
   );
@@ -108,6 +115,8 @@ export interface JobWriterOptions {
   timeoutMs: number;
   /** Jobs per Redis call at most. */
   maxBatch?: number;
+  /** Replicas that must acknowledge each batch (Redis `WAIT`) before it counts as written. */
+  waitReplicas?: number;
 }
 
 export interface JobWriter {
@@ -131,6 +140,40 @@ export function createJobWriter(options: JobWriterOptions): JobWriter {
     connection.defineCommand('imsyncAddJobs', { numberOfKeys: scriptKeys.length, lua: ADD_JOBS_SCRIPT });
   }
   const addJobs = (connection as unknown as { imsyncAddJobs: AddJobs }).imsyncAddJobs.bind(connection);
+  const waitReplicas = options.waitReplicas ?? 0;
+  // WAIT in the same pipeline as the script: on a cluster a pipeline goes to the node of its keys,
+  // so the replicas waited for are those of the shard's master.
+  const pipelineOnce = async (args: string[]): Promise<number[]> => {
+    const pipeline = connection.pipeline() as unknown as {
+      imsyncAddJobs(...args: string[]): unknown;
+      wait(replicas: number, timeoutMs: number): unknown;
+      exec(): Promise<[Error | null, unknown][] | null>;
+    };
+    pipeline.imsyncAddJobs(...args);
+    // WAIT gives up a little before the batch's deadline, so a slow replica gets its own message.
+    pipeline.wait(waitReplicas, Math.max(10, Math.floor(timeoutMs * 0.8)));
+    const [added, waited] = (await pipeline.exec()) ?? [];
+    if (!added || added[0] || !waited || waited[0]) {
+      throw added?.[0] ?? waited?.[0] ?? new Error('no reply to the pipeline');
+    }
+    if ((waited[1] as number) < waitReplicas) {
+      throw new Error(`${waited[1]} of ${waitReplicas} replicas acknowledged the job within ${timeoutMs} ms`);
+    }
+    return added[1] as number[];
+  };
+  const addAndReplicate = async (args: string[]): Promise<number[]> => {
+    try {
+      return await pipelineOnce(args);
+    } catch (error) {
+      // A cluster follows MOVED for single commands, not for a pipeline whose WAIT went through:
+      // read the slots again (a failover moved them) and try once more; the job ids make it safe.
+      if (!(connection instanceof Cluster) || !/^(MOVED|ASK|CLUSTERDOWN|TRYAGAIN)\b/.test((error as Error).message)) {
+        throw error;
+      }
+      await new Promise<void>((resolve) => connection.refreshSlotsCache(() => resolve()));
+      return pipelineOnce(args);
+    }
+  };
   const batchers = new Map<string, TurnBatcher<{ jobId: string; data: string }, EnqueueOutcome>>();
 
   const batcherFor = (name: string) => {
@@ -147,7 +190,7 @@ export function createJobWriter(options: JobWriterOptions): JobWriter {
             // One timer for the whole batch; the jobs were queued only a moment ago, in this same
             // turn. The write may still land after it: safe, the job id makes a repeat a no-op.
             const results = await withDeadline(
-              addJobs(...args),
+              waitReplicas > 0 ? addAndReplicate(args) : addJobs(...args),
               timeoutMs,
               `redis did not take the job within ${timeoutMs} ms`,
             );

@@ -1,3 +1,4 @@
+import { intVar } from '@imsync/runtime';
 import * as v from 'valibot';
 
 /** A host and port, as a cluster's or Sentinel's node list gives them (a type literal, so the apps' config types can name it). */
@@ -122,6 +123,11 @@ export const REDIS_VARS = {
   REDIS_SENTINEL_PASSWORD: v.optional(v.string()),
   /** For a cluster whose nodes announce addresses this process cannot reach (another network). */
   REDIS_NAT_MAP: v.optional(NatMapSchema),
+  /**
+   * Replicas that must hold a job before it counts as written (Redis WAIT): with 1, a failover
+   * cannot lose an acknowledged callback (replication is asynchronous); 0 trusts the master alone.
+   */
+  REDIS_WAIT_REPLICAS: intVar(0, 0, 16),
 };
 
 /** The target of a parsed config's Redis variables. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { test } from '@imsync/testing/vitest';
-import { Queue, Worker } from 'bullmq';
+import { Worker } from 'bullmq';
 import { expect } from 'vitest';
 import {
   type CallbackJobData,
@@ -10,6 +10,7 @@ import {
   INGEST_QUEUE,
   type RedisClient,
 } from '../src/index.js';
+import { workerSettings as settings, startFailoverProbe, untilReady } from './failover-probe.js';
 
 // BullMQ and the producer on a real Redis Cluster (local processes): a queue's keys share one slot
 // through the hash tag in its prefix, and a master's failover loses nothing already acknowledged.
@@ -24,12 +25,6 @@ async function masterOf(client: RedisClient, key: string): Promise<string> {
   const range = ranges.find(([from, to]) => slot >= from && slot <= to);
   const master = range?.[2];
   return master ? `${master[0]}:${master[1]}` : 'none';
-}
-
-async function untilReady(client: RedisClient): Promise<void> {
-  if (client.status !== 'ready') {
-    await new Promise((resolve) => client.once('ready', resolve));
-  }
 }
 
 test('the producer and a worker run on a cluster: every job once, a queue in one slot, queues spread over masters', async ({
@@ -47,7 +42,7 @@ test('the producer and a worker run on a cluster: every job once, a queue in one
         async (job) => {
           seen.set(`${prefix}/${job.id}`, (seen.get(`${prefix}/${job.id}`) ?? 0) + 1);
         },
-        { connection: workerConnection, prefix, concurrency: 20 },
+        { connection: workerConnection, prefix, concurrency: 20, settings },
       ),
   );
   try {
@@ -74,59 +69,31 @@ test('the producer and a worker run on a cluster: every job once, a queue in one
   }
 });
 
-test("a master killed mid-stream: enqueues fail while its slots have no master, never succeed unbacked, and resume after the replica's promotion; every acknowledged job is processed", async ({
+test('a master killed mid-stream, jobs waited for on its replica (REDIS_WAIT_REPLICAS=1): enqueues fail while nothing can back them, and resume once the failed node is back as a replica; every acknowledged job is processed', async ({
   redisCluster,
 }) => {
   const prefix = tagged();
-  const producerConnection = createRedis(redisCluster.url, { role: 'producer' });
-  const workerConnection = createRedis(redisCluster.url, { role: 'worker' });
-  await untilReady(producerConnection);
-  const processed = new Set<string>();
-  const worker = new Worker(INGEST_QUEUE, async (job) => void processed.add(job.id as string), {
-    connection: workerConnection,
-    prefix,
-    concurrency: 20,
-  });
-  const producer = createProducer({ connection: producerConnection, layout: { prefix }, timeoutMs: 500 });
-  const acknowledged: string[] = [];
-  let refused = 0;
+  const probe = await startFailoverProbe(redisCluster.url, prefix);
   try {
-    const owner = await masterOf(producerConnection, prefix);
+    const owner = await masterOf(probe.producerConnection, prefix);
     const node = redisCluster.nodes.find((each) => `127.0.0.1:${each.port}` === owner);
-    expect(node).toBeDefined();
-    let killed = false;
-    for (let i = 0; i < 400; i++) {
-      if (i === 100) {
-        await node?.stop('crash');
-        killed = true;
-      }
-      const id = `gm-${i}`;
-      try {
-        await producer.enqueue('group-message', data(i), id);
-        acknowledged.push(id);
-      } catch {
-        refused++;
-      }
-      if (killed && refused > 0 && acknowledged.length > 150) {
-        break;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    if (!node) {
+      throw new Error(`no node ${owner}`);
     }
-    // Some enqueues failed while no master served the slot (a receiver answers 503 to those).
-    expect(refused).toBeGreaterThan(0);
-    expect(acknowledged.length).toBeGreaterThan(150);
-    const deadline = Date.now() + 30_000;
-    while (acknowledged.some((id) => !processed.has(id)) && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(acknowledged.filter((id) => !processed.has(id))).toEqual([]);
-    const queue = new Queue(INGEST_QUEUE, { connection: workerConnection, prefix });
-    expect(await queue.getJobCounts('failed', 'waiting', 'active')).toEqual({ failed: 0, waiting: 0, active: 0 });
-    await queue.close();
-    await node?.start();
+    await probe.expectAcknowledged(50);
+    await node.stop('crash');
+    // Until its replica is promoted nothing answers for the slot; after, the new master has no
+    // replica to wait for: either way the enqueue fails, and a receiver answers 503.
+    await probe.send();
+    await redisCluster.waitUntilHealthy();
+    expect(await probe.send()).toBe(false);
+    await node.start();
+    await redisCluster.waitUntilHealthy();
+    expect(await probe.sendUntilAcknowledged(100), probe.reasons()).toBe(true);
+    await probe.expectAcknowledged(50);
+    expect(probe.refused()).toBeGreaterThan(0);
+    await probe.expectAllProcessed(30_000);
   } finally {
-    await worker.close();
-    await closeRedis(producerConnection);
-    await closeRedis(workerConnection);
+    await probe.close();
   }
 });

@@ -1,4 +1,9 @@
-import { type RedisClusterService, startLocalRedisCluster } from '@imsync/local-services';
+import {
+  type RedisClusterService,
+  type RedisSentinelService,
+  startLocalRedisCluster,
+  startLocalRedisSentinel,
+} from '@imsync/local-services';
 import { test as base } from 'vitest';
 import { startPostgres, startRedis } from './start.js';
 
@@ -28,4 +33,11 @@ export const test = base
     const cluster = await startLocalRedisCluster({ masters: 3, replicas: 1 });
     onCleanup(() => cluster.dispose());
     return cluster;
+  })
+  // A master with a replica and three Sentinels (local processes).
+  // biome-ignore lint/correctness/noEmptyPattern: as above.
+  .extend('redisSentinel', { scope: 'file' }, async ({}, { onCleanup }): Promise<RedisSentinelService> => {
+    const sentinel = await startLocalRedisSentinel({ replicas: 1 });
+    onCleanup(() => sentinel.dispose());
+    return sentinel;
   });

@@ -11,6 +11,8 @@ import { createTencentApps } from './tencent.js';
 export interface GapDetectionOptions {
   connection: RedisClient;
   layout: QueueLayout;
+  /** REDIS_WAIT_REPLICAS, for the recovered messages' ingest jobs. */
+  waitReplicas: number;
   pool: Pool;
   /** The secret key of each served app to backfill. */
   secretKeys: ReadonlyMap<string, string>;
@@ -44,7 +46,11 @@ export function startGapDetection(options: GapDetectionOptions): GapWorkerHandle
     metrics,
     onFailure: (api, failure, key) => logger.warn({ api, ...key, ...failure }, 'Tencent API call failed'),
   });
-  const producer = createProducer({ connection: options.connection, layout: options.layout });
+  const producer = createProducer({
+    connection: options.connection,
+    layout: options.layout,
+    waitReplicas: options.waitReplicas,
+  });
 
   new Gauge({
     name: `${METRIC_PREFIX}gap_oldest_open_hole_age_seconds`,
