@@ -1,7 +1,7 @@
 import { loadCallbackFixtures } from '@imsync/fixtures';
 import * as v from 'valibot';
 import { describe, expect, test } from 'vitest';
-import { CALLBACK_CATALOG, parseCallback, SUPPORTED_COMMANDS } from './catalog.js';
+import { CALLBACK_CATALOG, parseCallback, routeKeyOf, SUPPORTED_COMMANDS } from './catalog.js';
 import { formatIssues } from './issues.js';
 
 const SDK_APP_ID = '1600012345';
@@ -38,6 +38,13 @@ test('the catalog has the nine after-event commands, each with fixtures', () => 
     expect(FIXTURES.filter((f) => f.command === command).length, command).toBeGreaterThan(0);
   }
 });
+
+test.each(['constructor', 'toString', '__proto__', 'hasOwnProperty'])(
+  'a command named %s, as a request or a forged job may carry, finds nothing in the catalog',
+  (command) => {
+    expect(CALLBACK_CATALOG[command]).toBeUndefined();
+  },
+);
 
 describe.each(FIXTURES.map((f) => [f.name, f] as const))('fixture %s', (_name, fixture) => {
   test('parses with its command schema, keeps its unknown fields, and has a key of its kind', () => {
@@ -122,4 +129,12 @@ describe('schemas refuse what the archive cannot key or store', () => {
     const body = withFields(name, fields);
     expect(parseCallback(definitionOf(fixture?.command ?? ''), SDK_APP_ID, body).ok).toBe(false);
   });
+});
+
+test("an event's route key is its group, or its C2C conversation whichever way the message went", () => {
+  expect(routeKeyOf({ GroupId: '@TGS#2QH7MZ4NE', From_Account: 'a' })).toBe('@TGS#2QH7MZ4NE');
+  expect(routeKeyOf({ From_Account: 'lin.wei', To_Account: 'amara_k' })).toBe(
+    routeKeyOf({ From_Account: 'amara_k', To_Account: 'lin.wei' }),
+  );
+  expect(routeKeyOf({})).toBeUndefined();
 });

@@ -54,98 +54,102 @@ const accounts = (list: readonly { Member_Account: string }[] | undefined) =>
  * simulator and the metrics read this table; adding a command is one entry, its handler and its
  * fixtures. Keys follow the after-callbacks spec §9: message events leave EventTime out (a
  * redelivery might carry another one); group events have no other identity than their content.
+ * It has no prototype: a command read from a request or a job (`constructor`, `toString`) finds
+ * nothing in it but its own entries.
  */
-export const CALLBACK_CATALOG: Readonly<Record<string, CallbackDefinition>> = Object.freeze({
-  [GROUP_AFTER_SEND_MSG]: define({
-    command: GROUP_AFTER_SEND_MSG,
-    schema: GroupMessageSchema,
-    job: 'group-message',
-    key: (sdkAppId, body) => messageKey(messageIdentity(sdkAppId, body)),
+export const CALLBACK_CATALOG: Readonly<Record<string, CallbackDefinition>> = Object.freeze(
+  Object.assign(Object.create(null) as Record<string, CallbackDefinition>, {
+    [GROUP_AFTER_SEND_MSG]: define({
+      command: GROUP_AFTER_SEND_MSG,
+      schema: GroupMessageSchema,
+      job: 'group-message',
+      key: (sdkAppId, body) => messageKey(messageIdentity(sdkAppId, body)),
+    }),
+    [GROUP_AFTER_RECALL_MSG]: define({
+      command: GROUP_AFTER_RECALL_MSG,
+      schema: GroupRecallSchema,
+      job: 'group-recall',
+      key: (sdkAppId, body) =>
+        eventKey('gr', [
+          sdkAppId,
+          body.GroupId,
+          body.TopicId ?? '',
+          [...new Set(body.MsgSeqList.map((item) => item.MsgSeq))].sort((a, b) => a - b),
+        ]),
+    }),
+    [C2C_AFTER_SEND_MSG]: define({
+      command: C2C_AFTER_SEND_MSG,
+      schema: C2cMessageSchema,
+      job: 'c2c-message',
+      key: (sdkAppId, body) => eventKey('cm', [sdkAppId, body.From_Account, body.To_Account, body.MsgKey]),
+    }),
+    [C2C_AFTER_MSG_WITHDRAW]: define({
+      command: C2C_AFTER_MSG_WITHDRAW,
+      schema: C2cRecallSchema,
+      job: 'c2c-recall',
+      key: (sdkAppId, body) => eventKey('cw', [sdkAppId, body.From_Account, body.To_Account, body.MsgKey]),
+    }),
+    [GROUP_AFTER_CREATE_GROUP]: define({
+      command: GROUP_AFTER_CREATE_GROUP,
+      schema: GroupCreatedSchema,
+      job: 'group-event',
+      key: (sdkAppId, body) => eventKey('ge', [sdkAppId, body.CallbackCommand, body.GroupId, body.EventTime ?? null]),
+    }),
+    [GROUP_AFTER_GROUP_DESTROYED]: define({
+      command: GROUP_AFTER_GROUP_DESTROYED,
+      schema: GroupDestroyedSchema,
+      job: 'group-event',
+      key: (sdkAppId, body) => eventKey('ge', [sdkAppId, body.CallbackCommand, body.GroupId, body.EventTime ?? null]),
+    }),
+    [GROUP_AFTER_GROUP_INFO_CHANGED]: define({
+      command: GROUP_AFTER_GROUP_INFO_CHANGED,
+      schema: GroupInfoChangedSchema,
+      job: 'group-event',
+      key: (sdkAppId, body) =>
+        eventKey('ge', [
+          sdkAppId,
+          body.CallbackCommand,
+          body.GroupId,
+          body.EventTime ?? null,
+          body.Operator_Account ?? null,
+          body.Name ?? null,
+          body.Introduction ?? null,
+          body.Notification ?? null,
+          body.FaceUrl ?? null,
+        ]),
+    }),
+    [GROUP_AFTER_NEW_MEMBER_JOIN]: define({
+      command: GROUP_AFTER_NEW_MEMBER_JOIN,
+      schema: MemberJoinedSchema,
+      job: 'group-event',
+      key: (sdkAppId, body) =>
+        eventKey('ge', [
+          sdkAppId,
+          body.CallbackCommand,
+          body.GroupId,
+          body.EventTime ?? null,
+          body.Operator_Account ?? null,
+          body.JoinType ?? null,
+          accounts(body.NewMemberList),
+        ]),
+    }),
+    [GROUP_AFTER_MEMBER_EXIT]: define({
+      command: GROUP_AFTER_MEMBER_EXIT,
+      schema: MemberExitedSchema,
+      job: 'group-event',
+      key: (sdkAppId, body) =>
+        eventKey('ge', [
+          sdkAppId,
+          body.CallbackCommand,
+          body.GroupId,
+          body.EventTime ?? null,
+          body.Operator_Account ?? null,
+          body.ExitType ?? null,
+          accounts(body.ExitMemberList),
+        ]),
+    }),
   }),
-  [GROUP_AFTER_RECALL_MSG]: define({
-    command: GROUP_AFTER_RECALL_MSG,
-    schema: GroupRecallSchema,
-    job: 'group-recall',
-    key: (sdkAppId, body) =>
-      eventKey('gr', [
-        sdkAppId,
-        body.GroupId,
-        body.TopicId ?? '',
-        [...new Set(body.MsgSeqList.map((item) => item.MsgSeq))].sort((a, b) => a - b),
-      ]),
-  }),
-  [C2C_AFTER_SEND_MSG]: define({
-    command: C2C_AFTER_SEND_MSG,
-    schema: C2cMessageSchema,
-    job: 'c2c-message',
-    key: (sdkAppId, body) => eventKey('cm', [sdkAppId, body.From_Account, body.To_Account, body.MsgKey]),
-  }),
-  [C2C_AFTER_MSG_WITHDRAW]: define({
-    command: C2C_AFTER_MSG_WITHDRAW,
-    schema: C2cRecallSchema,
-    job: 'c2c-recall',
-    key: (sdkAppId, body) => eventKey('cw', [sdkAppId, body.From_Account, body.To_Account, body.MsgKey]),
-  }),
-  [GROUP_AFTER_CREATE_GROUP]: define({
-    command: GROUP_AFTER_CREATE_GROUP,
-    schema: GroupCreatedSchema,
-    job: 'group-event',
-    key: (sdkAppId, body) => eventKey('ge', [sdkAppId, body.CallbackCommand, body.GroupId, body.EventTime ?? null]),
-  }),
-  [GROUP_AFTER_GROUP_DESTROYED]: define({
-    command: GROUP_AFTER_GROUP_DESTROYED,
-    schema: GroupDestroyedSchema,
-    job: 'group-event',
-    key: (sdkAppId, body) => eventKey('ge', [sdkAppId, body.CallbackCommand, body.GroupId, body.EventTime ?? null]),
-  }),
-  [GROUP_AFTER_GROUP_INFO_CHANGED]: define({
-    command: GROUP_AFTER_GROUP_INFO_CHANGED,
-    schema: GroupInfoChangedSchema,
-    job: 'group-event',
-    key: (sdkAppId, body) =>
-      eventKey('ge', [
-        sdkAppId,
-        body.CallbackCommand,
-        body.GroupId,
-        body.EventTime ?? null,
-        body.Operator_Account ?? null,
-        body.Name ?? null,
-        body.Introduction ?? null,
-        body.Notification ?? null,
-        body.FaceUrl ?? null,
-      ]),
-  }),
-  [GROUP_AFTER_NEW_MEMBER_JOIN]: define({
-    command: GROUP_AFTER_NEW_MEMBER_JOIN,
-    schema: MemberJoinedSchema,
-    job: 'group-event',
-    key: (sdkAppId, body) =>
-      eventKey('ge', [
-        sdkAppId,
-        body.CallbackCommand,
-        body.GroupId,
-        body.EventTime ?? null,
-        body.Operator_Account ?? null,
-        body.JoinType ?? null,
-        accounts(body.NewMemberList),
-      ]),
-  }),
-  [GROUP_AFTER_MEMBER_EXIT]: define({
-    command: GROUP_AFTER_MEMBER_EXIT,
-    schema: MemberExitedSchema,
-    job: 'group-event',
-    key: (sdkAppId, body) =>
-      eventKey('ge', [
-        sdkAppId,
-        body.CallbackCommand,
-        body.GroupId,
-        body.EventTime ?? null,
-        body.Operator_Account ?? null,
-        body.ExitType ?? null,
-        accounts(body.ExitMemberList),
-      ]),
-  }),
-});
+);
 
 /** Every supported command, in catalog order (for `TIM_COMMANDS`, the simulator, metrics labels). */
 export const SUPPORTED_COMMANDS: readonly string[] = Object.freeze(Object.keys(CALLBACK_CATALOG));
@@ -181,6 +185,21 @@ export function parseCallback(definition: CallbackDefinition, sdkAppId: string, 
     return { ok: false, issues: result.issues };
   }
   return { ok: true, definition, body: result.output, key: definition.key(sdkAppId, result.output) };
+}
+
+/**
+ * What keeps an event's shard (with its app): its group, so a group's messages, recalls and
+ * events stay together; for a C2C event, the conversation (both accounts, in order).
+ */
+export function routeKeyOf(body: unknown): string | undefined {
+  const fields = body as { GroupId?: unknown; From_Account?: unknown; To_Account?: unknown };
+  if (typeof fields.GroupId === 'string') {
+    return fields.GroupId;
+  }
+  if (typeof fields.From_Account === 'string' && typeof fields.To_Account === 'string') {
+    return [fields.From_Account, fields.To_Account].sort().join('\n');
+  }
+  return undefined;
 }
 
 /**

@@ -8,6 +8,7 @@ export {
   type JobKind,
   parseCallback,
   parseStoredBody,
+  routeKeyOf,
   SUPPORTED_COMMANDS,
 } from './catalog.js';
 export {

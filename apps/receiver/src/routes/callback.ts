@@ -6,6 +6,7 @@ import {
   formatIssues,
   OK_REPLY_TEXT,
   parseCallback,
+  routeKeyOf,
   type SignatureVerifier,
 } from '@imsync/protocol';
 import type { Producer } from '@imsync/queue';
@@ -74,7 +75,7 @@ export function registerCallbackRoute(app: Hono<AppEnv>, options: CallbackRouteO
     }
     const definition = stored.get(command);
     if (!definition) {
-      c.set('command', CALLBACK_CATALOG[command] ? command : 'other');
+      c.set('command', Object.hasOwn(CALLBACK_CATALOG, command) ? command : 'other');
       c.set('outcome', 'other_command');
       return okReply(c, OK_REPLY_TEXT);
     }
@@ -85,13 +86,19 @@ export function registerCallbackRoute(app: Hono<AppEnv>, options: CallbackRouteO
       throw new Rejection('schema', formatIssues(parsed.issues));
     }
     c.set('jobId', parsed.key);
-    await enqueue(options, definition, parsed.key, {
-      sdkAppId,
-      command,
-      body: decoded.text,
-      receivedAt: options.clock(),
-      requestId: c.get('requestId'),
-    });
+    await enqueue(
+      options,
+      definition,
+      parsed.key,
+      {
+        sdkAppId,
+        command,
+        body: decoded.text,
+        receivedAt: options.clock(),
+        requestId: c.get('requestId'),
+      },
+      routeKeyOf(parsed.body),
+    );
     c.set('outcome', 'accepted');
     return okReply(c, OK_REPLY_TEXT);
   });
@@ -102,9 +109,10 @@ async function enqueue(
   definition: CallbackDefinition,
   key: string,
   data: Parameters<Producer['enqueue']>[1],
+  routeKey: string | undefined,
 ): Promise<void> {
   try {
-    await options.producer.enqueue(definition.job, data, key);
+    await options.producer.enqueue(definition.job, data, key, routeKey);
   } catch (error) {
     throw new Rejection('queue_unavailable', 'queue unavailable; not stored', {}, { cause: error });
   }

@@ -1,4 +1,4 @@
-import { GROUP_AFTER_SEND_MSG } from '@imsync/protocol';
+import { GROUP_AFTER_SEND_MSG, routeKeyOf } from '@imsync/protocol';
 import { createProducer, type QueueLayout, type RedisClient } from '@imsync/queue';
 import { type Logger, METRIC_PREFIX } from '@imsync/runtime';
 import { createSequenceStore } from '@imsync/sinks';
@@ -86,6 +86,8 @@ export function startGapDetection(options: GapDetectionOptions): GapWorkerHandle
           'group-message',
           { sdkAppId, command: GROUP_AFTER_SEND_MSG, body, receivedAt: Date.now(), source: 'backfill' },
           key,
+          // As the receiver routes it: the group's shard.
+          routeKeyOf(JSON.parse(body)),
         );
       },
       onRecovered: (count) => metrics.backfillRecovered.inc(count),
