@@ -23,3 +23,33 @@ test('pnpm bench --smoke writes a report whose correctness checks hold', async (
   expect(report).toMatch(/What a delivery costs\.[\s\S]*µs more worker CPU/);
   expect(report).toMatch(/Stored at the end: (\d+) of \1 acknowledged messages, 0 missing,\n0 duplicate rows/);
 }, 180_000);
+
+test('pnpm bench:sizing --smoke writes the sizing guide, with the shards spreading the queue work over the masters', async ({
+  onTestFinished,
+}) => {
+  const dir = await mkdtemp(join(tmpdir(), 'imsync-sizing-smoke-'));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  const out = join(dir, 'sizing.md');
+  await promisify(execFile)('pnpm', ['bench:sizing', '--smoke', '--out', out], {
+    cwd: repoRoot,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const guide = await readFile(out, 'utf8');
+  for (const section of [
+    '## What one message costs',
+    '## Worker processes on one Redis',
+    '## Shards on a Redis Cluster',
+    '## The arithmetic for a peak',
+  ]) {
+    expect(guide).toContain(section);
+  }
+  // The busiest node's share of Redis work: one shard puts it all on one master, three spread it.
+  const busiest = (shards: number) =>
+    Number(
+      new RegExp(`^\\| ${shards} \\|.*\\| (\\d+) \\(\\d+–\\d+\\) % \\|$`, 'm').exec(
+        guide.split('## Shards')[1] ?? '',
+      )?.[1],
+    );
+  expect(busiest(1)).toBeGreaterThan(80);
+  expect(busiest(3)).toBeLessThan(busiest(1));
+}, 300_000);
