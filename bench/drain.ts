@@ -53,7 +53,7 @@ export async function drain(
   const workers: AppProcess[] = [];
   try {
     await Promise.all(queues.map((queue) => queue.pause()));
-    await preload(connection, layout, messages);
+    await preload(connection, layout, messages, 'gm-sizing');
     const env = {
       REDIS_URL: setup.redisUrl,
       QUEUE_PREFIX: options.prefix,
@@ -107,11 +107,12 @@ export async function drain(
   }
 }
 
-/** Writes the backlog as the receivers would: each message to its group's shard. */
-async function preload(
+/** Writes a backlog as the receivers would: each message to its group's shard, ids `<idPrefix>-<n>`. */
+export async function preload(
   connection: ReturnType<typeof createRedis>,
-  layout: QueueLayout,
+  layout: QueueLayout | { prefix: string },
   messages: readonly GeneratedMessage[],
+  idPrefix: string,
 ): Promise<void> {
   const producer = createProducer({ connection, layout, timeoutMs: 30_000 });
   for (let start = 0; start < messages.length; start += 1000) {
@@ -122,7 +123,7 @@ async function preload(
           producer.enqueue(
             'group-message',
             { sdkAppId: SDK_APP_ID, body: m.body, receivedAt: Date.now() },
-            `gm-sizing-${start + i}`,
+            `${idPrefix}-${start + i}`,
             m.identity.groupId,
           ),
         ),

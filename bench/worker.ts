@@ -9,9 +9,10 @@ import {
   startLocalPostgres as startPostgres,
   startLocalRedis as startRedis,
 } from '@imsync/local-services';
-import { createProducer, createRedis, deliveryQueueName, INGEST_QUEUE } from '@imsync/queue';
+import { createRedis, deliveryQueueName, INGEST_QUEUE } from '@imsync/queue';
 import { checkStored, type GeneratedMessage, MessageFactory } from '@imsync/simulator';
 import { Queue } from 'bullmq';
+import { preload } from './drain.js';
 import type { Built } from './lib/build.js';
 import { cpuSeconds, watchRss } from './lib/proc.js';
 import { summarizeProfile } from './lib/profile.js';
@@ -106,20 +107,7 @@ async function oneRound(
   const queueConnection = createRedis(redis.url, { role: 'worker' });
   const queue = new Queue(INGEST_QUEUE, { connection: queueConnection, prefix });
   await queue.pause();
-  const producer = createProducer({ connection, layout: { prefix } });
-  for (let start = 0; start < messages.length; start += 1000) {
-    await Promise.all(
-      messages
-        .slice(start, start + 1000)
-        .map((m, i) =>
-          producer.enqueue(
-            'group-message',
-            { sdkAppId: SDK_APP_ID, body: m.body, receivedAt: Date.now() },
-            `gm-bench-${start + i}`,
-          ),
-        ),
-    );
-  }
+  await preload(connection, { prefix }, messages, 'gm-bench');
   const databaseUrl = await postgres.createDatabase();
   const sink = variant === 'delivery' ? await startSink() : undefined;
   const env = {
