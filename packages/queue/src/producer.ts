@@ -1,10 +1,11 @@
+import { once } from 'node:events';
 import { BatchItemError, createTurnBatcher, type TurnBatcher, withDeadline } from '@imsync/async';
 import { type JobsOptions, QueueKeys } from 'bullmq';
 import { Cluster } from 'ioredis';
 import { ADD_JOBS_SCRIPT } from './add-jobs-script.js';
 import type { JobData, JobName } from './jobs.js';
 import { createQueueLayout, type QueueLayout } from './layout.js';
-import type { RedisClient } from './redis.js';
+import { closeRedis, duplicateRedis, type RedisClient } from './redis.js';
 import {
   DEFAULT_RETENTION_POLICY,
   DEFAULT_RETRY_POLICY,
@@ -97,7 +98,8 @@ export function createProducer(options: ProducerOptions): Producer {
       return writer.add(name, JSON.stringify(data), jobId);
     },
     async ping() {
-      await connection.ping();
+      // Every writer's connection: one waiting for replicas has its own.
+      await Promise.all([connection.ping(), ...[...writers.values()].map((writer) => writer.ping())]);
     },
     close: async () => {
       await Promise.all([...writers.values()].map((writer) => writer.close()));
@@ -122,7 +124,9 @@ export interface JobWriterOptions {
 export interface JobWriter {
   /** Adds a job with this id (a no-op while a job with that id is kept), data already JSON. */
   add(name: string, data: string, jobId: string): Promise<EnqueueOutcome>;
-  /** Waits for the writes in flight. */
+  /** Resolves when the writer's Redis connection answers a PING. */
+  ping(): Promise<void>;
+  /** Waits for the writes in flight (and closes the writer's own connection, if it has one). */
   close(): Promise<void>;
 }
 
@@ -131,7 +135,20 @@ export interface JobWriter {
  * jobs of one event-loop turn into one Redis call per job name.
  */
 export function createJobWriter(options: JobWriterOptions): JobWriter {
-  const { connection, timeoutMs } = options;
+  const { timeoutMs } = options;
+  const waitReplicas = options.waitReplicas ?? 0;
+  // WAIT blocks its connection until the replicas answer (for the whole timeout while a master has
+  // none): a writer that waits gets a connection of its own, so it never holds up another shard's
+  // writes or a readiness PING.
+  const connection = waitReplicas > 0 ? duplicateRedis(options.connection) : options.connection;
+  // The first connect of a connection of its own: a batch waits for it (within its deadline)
+  // rather than fail, since the producer's connection is up. After that, a writer fails fast.
+  let connected: Promise<unknown> = Promise.resolve();
+  if (connection !== options.connection) {
+    connection.on('error', () => {});
+    connected = once(connection, 'ready');
+    connected.catch(() => {});
+  }
   const keys = new QueueKeys(options.prefix).getKeys(options.queue);
   const scriptKeys = [keys.wait, keys.meta, keys.id, keys.active, keys.events, keys.marker] as string[];
   const jobKeyPrefix = `${keys['']}`;
@@ -140,7 +157,6 @@ export function createJobWriter(options: JobWriterOptions): JobWriter {
     connection.defineCommand('imsyncAddJobs', { numberOfKeys: scriptKeys.length, lua: ADD_JOBS_SCRIPT });
   }
   const addJobs = (connection as unknown as { imsyncAddJobs: AddJobs }).imsyncAddJobs.bind(connection);
-  const waitReplicas = options.waitReplicas ?? 0;
   // WAIT in the same pipeline as the script: on a cluster a pipeline goes to the node of its keys,
   // so the replicas waited for are those of the shard's master.
   const pipelineOnce = async (args: string[]): Promise<number[]> => {
@@ -162,6 +178,9 @@ export function createJobWriter(options: JobWriterOptions): JobWriter {
     return added[1] as number[];
   };
   const addAndReplicate = async (args: string[]): Promise<number[]> => {
+    if (connection.status === 'wait' || connection.status === 'connecting' || connection.status === 'connect') {
+      await connected;
+    }
     try {
       return await pipelineOnce(args);
     } catch (error) {
@@ -196,9 +215,11 @@ export function createJobWriter(options: JobWriterOptions): JobWriter {
             );
             return jobs.map((_, i) => (results[i] === 1 ? 'added' : 'exists'));
           } catch (error) {
-            const failure = new QueueUnavailableError(`redis did not take the job: ${(error as Error).message}`, {
-              cause: error,
-            });
+            const reason = (error as Error).message;
+            const failure = new QueueUnavailableError(
+              reason.startsWith('redis did not take the job') ? reason : `redis did not take the job: ${reason}`,
+              { cause: error },
+            );
             return jobs.map(() => new BatchItemError(failure));
           }
         },
@@ -215,8 +236,14 @@ export function createJobWriter(options: JobWriterOptions): JobWriter {
       }
       return batcherFor(name).add({ jobId, data });
     },
+    async ping() {
+      await connection.ping();
+    },
     async close() {
       await Promise.all([...batchers.values()].map((batcher) => batcher.drain()));
+      if (connection !== options.connection) {
+        await closeRedis(connection);
+      }
     },
   };
 }

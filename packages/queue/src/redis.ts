@@ -97,6 +97,11 @@ export function createRedis(target: RedisTarget | string, options: RedisConnecti
   }
 }
 
+/** A new connection to the same target with the same options (a cluster client to the same nodes). */
+export function duplicateRedis(redis: RedisClient): RedisClient {
+  return redis instanceof Cluster ? redis.duplicate() : redis.duplicate();
+}
+
 /**
  * Closes a connection at shutdown: QUIT (the server sees a clean close) when it is up, else just
  * drop it. QUIT on a connection that is down or still connecting fails, and would fail a shutdown
