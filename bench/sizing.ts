@@ -130,7 +130,7 @@ function report(): string {
 How many processes, Redis cores and PostgreSQL capacity an app needs, from measurements. Made with
 
 \`\`\`sh
-pnpm bench:sizing        # bench/sizing.ts: rewrites this file (about ${smoke ? 'a minute' : 'ten minutes'})
+pnpm bench:sizing        # bench/sizing.ts: rewrites this file (about ${smoke ? 'a minute' : 'four minutes'})
 \`\`\`
 
 on ${new Date().toISOString().slice(0, 10)}, ${machine}, a shared and noisy machine: every figure

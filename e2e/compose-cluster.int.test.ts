@@ -174,7 +174,7 @@ describe('least privilege', () => {
 });
 
 describe('the Redis nodes', () => {
-  test('are six, each a cluster node with AOF, no eviction, a health check and a volume of its own', () => {
+  test("are six, each a cluster node with AOF, no eviction, its slots served while another master's wait for a failover, a health check and a volume of its own", () => {
     expect(nodeNames).toEqual(['redis-1', 'redis-2', 'redis-3', 'redis-4', 'redis-5', 'redis-6']);
     const dataVolumes = new Set<string>();
     for (const name of nodeNames) {
@@ -183,6 +183,7 @@ describe('the Redis nodes', () => {
       expect(command).toMatch(/--cluster-config-file nodes\.conf/);
       expect(command).toMatch(/--appendonly yes/);
       expect(command).toMatch(/--maxmemory-policy noeviction/);
+      expect(command).toMatch(/--cluster-require-full-coverage no/);
       expect(service(name).healthcheck).toBeDefined();
       expect(service(name).image).toBe(main.services.redis?.image);
       const data =
