@@ -165,6 +165,18 @@ test('a master SIGKILLed mid-stream (REDIS_WAIT_REPLICAS=1): its shard answers 5
   expect(outage.filter((a) => !inShard(0)(a) && a.status === 200).length).toBeGreaterThan(50);
   expect(new Set(stream.answers.map((a) => a.status))).toEqual(new Set([200, 503]));
 
+  // Every shard drained: a worker wedged by the failover would leave jobs waiting here.
+  let last: unknown;
+  await waitFor(
+    async () => {
+      const counts = await counter.counts();
+      last = counts;
+      return counts.every(({ pending }) => pending === 0);
+    },
+    { what: 'every shard drained after the failover', timeoutMs: 30_000 },
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}: ${JSON.stringify(last)}`);
+  });
   await expectArchivedOnce(databaseUrl, summary);
   // The same worker processes, never restarted, stored what came after the failover.
   expect(pipeline.workers.map((worker) => worker.child.exitCode)).toEqual([null, null]);

@@ -20,7 +20,7 @@ export interface RedisConnectionOptions {
    * concurrent jobs share (the dedupe markers), not for BullMQ's own, which pipelines itself.
    */
   autoPipelining?: boolean;
-  /** Producer only: a command that takes longer fails (ms). */
+  /** A command that takes longer fails (ms); the producer's default is 1000, a worker's none. */
   commandTimeoutMs?: number;
   /** Shows in `CLIENT LIST`, so an operator can tell the processes apart. */
   connectionName?: string;
@@ -45,7 +45,12 @@ function redisOptions(options: RedisConnectionOptions): RedisOptions {
       commandTimeout: options.commandTimeoutMs ?? 1000,
     };
   }
-  return { ...common, maxRetriesPerRequest: null, enableOfflineQueue: true };
+  return {
+    ...common,
+    maxRetriesPerRequest: null,
+    enableOfflineQueue: true,
+    ...(options.commandTimeoutMs && { commandTimeout: options.commandTimeoutMs }),
+  };
 }
 
 /**
@@ -79,7 +84,10 @@ export function createRedis(target: RedisTarget | string, options: RedisConnecti
         retryDelayOnClusterDown: 100,
         slotsRefreshTimeout: 2000,
         scaleReads: 'master',
-        enableAutoPipelining: base.enableAutoPipelining ?? false,
+        // Never on a cluster: an autopipeline mixes slots and handles MOVED for the whole batch
+        // (redis/ioredis#2075), and across a failover its commands can wait for a "ready" that
+        // comes late or not at all; jobs waiting on them held every slot of a worker here.
+        enableAutoPipelining: false,
         ...(parsed.natMap && { natMap: { ...parsed.natMap } }),
       });
     case 'sentinel':
