@@ -20,6 +20,7 @@ export interface ReceiverDeps {
     | 'BODY_LIMIT_BYTES'
     | 'MAX_JSON_DEPTH'
     | 'SIGNATURE_WINDOW_SECONDS'
+    | 'LOG_CALLBACKS'
   >;
   producer: Producer;
   logger: Logger;
@@ -37,6 +38,10 @@ export function createApp(deps: ReceiverDeps): Hono<AppEnv> {
   const { config, logger, metrics } = deps;
   const clock = deps.clock ?? Date.now;
   const app = new Hono<AppEnv>();
+  // A line per accepted callback is most of the log at load; LOG_CALLBACKS can keep only refusals.
+  const logsCallback = (outcome: CallbackOutcome) =>
+    config.LOG_CALLBACKS === 'all' ||
+    (config.LOG_CALLBACKS === 'rejected' && (outcome === 'rejected' || outcome === 'unavailable'));
 
   app.use(requestIdVariable());
   app.use(async (c, next) => {
@@ -52,6 +57,9 @@ export function createApp(deps: ReceiverDeps): Hono<AppEnv> {
     const app = c.get('app') ?? '';
     const command = c.get('command') ?? '';
     metrics.callbackAnswered(outcome, reason, app, command, seconds);
+    if (!logsCallback(outcome)) {
+      return;
+    }
     const line = {
       requestId: c.get('requestId'),
       status: c.res.status,

@@ -57,6 +57,11 @@ export const ReceiverEnvSchema = v.pipe(
     /** Time for in-flight requests to finish on SIGTERM before the process exits anyway. */
     SHUTDOWN_TIMEOUT_MS: intVar(10_000, 100, 600_000),
     LOG_LEVEL: LogLevelVar,
+    /**
+     * Which callbacks get a log line of their own: `all` (default), `rejected` (4xx and 5xx only) or
+     * `none`. The metrics count every callback whatever this says; errors are logged anyway.
+     */
+    LOG_CALLBACKS: v.optional(v.picklist(['all', 'rejected', 'none'], 'must be all, rejected or none'), 'all'),
   }),
   // partialCheck, not check: it runs even when an unrelated variable is wrong, so every problem
   // shows at once. Its message is all that is printed, never a token.

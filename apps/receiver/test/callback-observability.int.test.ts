@@ -1,6 +1,15 @@
 import { loadFixture } from '@imsync/fixtures';
 import { describe, expect } from 'vitest';
-import { callbackCount, callbackUrl, expectRejection, jobCount, messageBody, OK_REPLY, test } from './support.js';
+import {
+  callbackCount,
+  callbackUrl,
+  expectRejection,
+  jobCount,
+  messageBody,
+  OK_REPLY,
+  openReceiver,
+  test,
+} from './support.js';
 
 // Commands outside the catalog are acknowledged without enqueueing; every callback is counted by
 // outcome, reason, app and command, and logged once, with the request id the client also gets as
@@ -131,6 +140,26 @@ describe('one log line per callback request', () => {
     const lines = receiver.logLines.filter((line) => line.msg === 'callback');
     expect(lines.map((line) => line.requestId)).toEqual([first, second, third]);
     expect(lines.map((line) => line.outcome)).toEqual(['other_command', 'other_command', 'other_command']);
+  });
+
+  test('LOG_CALLBACKS=rejected logs refusals only, none logs no callback; both still count every callback', async ({
+    redis,
+  }) => {
+    const lines = async (setting: 'rejected' | 'none') => {
+      const receiver = await openReceiver(redis.url, { LOG_CALLBACKS: setting });
+      const post = (url: string, body: string) => receiver.app.request(url, { method: 'POST', body });
+      expect((await post(callbackUrl(), loadFixture('text-public').text)).status).toBe(200);
+      expect((await post(callbackUrl({ command: NEW_MEMBER }), newMemberBody)).status).toBe(200);
+      expect((await post(callbackUrl({ sdkAppId: '1' }), messageBody())).status).toBe(403);
+      expect({
+        accepted: await callbackCount(receiver.registry, 'accepted'),
+        other: await callbackCount(receiver.registry, 'other_command'),
+        rejected: await callbackCount(receiver.registry, 'rejected', 'wrong_app'),
+      }).toEqual({ accepted: 1, other: 1, rejected: 1 });
+      return receiver.logLines.filter((line) => line.msg === 'callback').map((line) => line.outcome);
+    };
+    expect(await lines('rejected')).toEqual(['rejected']);
+    expect(await lines('none')).toEqual([]);
   });
 
   test('/healthz is neither logged nor counted as a callback', async ({ receiver }) => {

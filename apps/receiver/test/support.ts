@@ -57,6 +57,7 @@ async function buildReceiver(redisUrl: string, overrides: ReceiverOptions = {}):
       BODY_LIMIT_BYTES: 1024 * 1024,
       MAX_JSON_DEPTH: 32,
       SIGNATURE_WINDOW_SECONDS: 60,
+      LOG_CALLBACKS: 'all',
       ...config,
     },
     producer,
