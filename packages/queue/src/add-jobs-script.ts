@@ -3,10 +3,14 @@
  * script adds a job with a custom id and no parent, delay, priority or deduplication option: the
  * same job hash, the same wait list and marker, the same "added"/"waiting"/"duplicated" events. So
  * BullMQ workers, retries and the dashboard see ordinary jobs. (`add-jobs.int.test.ts` compares
- * the result with BullMQ's own add, so an upgrade that changes the format fails loudly.)
+ * the result with BullMQ's own add in every branch, so an upgrade that changes it fails loudly.)
  *
  * Why: one EVALSHA per job costs Redis and the receiver more than everything else a callback
- * needs; one call for all callbacks accepted in the same event-loop turn shares that cost.
+ * needs; one call for all callbacks accepted in the same event-loop turn shares that cost. Kept
+ * because, measured side by side by `pnpm bench` (BENCHMARKS.md, "The add script"), it costs
+ * less than BullMQ's public `addBulk` and `queue.add` with autopipelining by more than 1.3× (CPU
+ * per job, client and Redis) at every batch size. The bullmq pin in pnpm-workspace.yaml says what
+ * a version bump needs.
  *
  * KEYS: wait, meta, id, active, events, marker
  * ARGV: job key prefix ("<prefix>:<queue>:"), job name, timestamp, opts JSON up to the jobId

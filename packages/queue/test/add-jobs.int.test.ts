@@ -73,6 +73,64 @@ test('a job written by the producer is the job BullMQ writes, events and markers
   }
 });
 
+/**
+ * Every branch of the add-jobs script, each against BullMQ's own add on a queue in the same state:
+ * the first job of a queue (meta written), a later one, a paused queue, a global concurrency that
+ * is reached and one that is not. A BullMQ upgrade that changes any of them fails here.
+ */
+const SCENARIOS: Record<string, (queue: Queue, inspect: Redis, base: string) => Promise<unknown>> = {
+  'a later job of the queue': (queue) => queue.add('group-message', data(0), { jobId: 'gm-earlier' }),
+  'a paused queue': (queue) => queue.pause(),
+  'a global concurrency reached': async (queue, inspect, base) => {
+    await queue.setGlobalConcurrency(1);
+    await inspect.lpush(`${base}:active`, 'gm-running');
+  },
+  'a global concurrency not reached': async (queue, inspect, base) => {
+    await queue.setGlobalConcurrency(2);
+    await inspect.lpush(`${base}:active`, 'gm-running');
+  },
+};
+
+for (const [scenario, prepare] of Object.entries(SCENARIOS)) {
+  test(`on ${scenario}, the producer adds (and repeats) a job as BullMQ does`, async ({ redis }) => {
+    const connection = createRedis(redis.url, { role: 'producer' });
+    const inspect = new Redis(redis.url);
+    const [ours, theirs] = [uniquePrefix(), uniquePrefix()];
+    const queues = [ours, theirs].map((prefix) => new Queue(INGEST_QUEUE, { connection: inspect, prefix }));
+    const [ourQueue, theirQueue] = queues as [Queue, Queue];
+    try {
+      await ready(connection);
+      for (const [queue, prefix] of [
+        [ourQueue, ours],
+        [theirQueue, theirs],
+      ] as const) {
+        await prepare(queue, inspect, `${prefix}:${INGEST_QUEUE}`);
+      }
+      const producer = createProducer({ connection, layout: { prefix: ours }, retry });
+      const state = async (prefix: string) => ({
+        ...(await snapshot(inspect, prefix, 'gm-0002')),
+        meta: await inspect.hgetall(`${prefix}:${INGEST_QUEUE}:meta`),
+        active: await inspect.lrange(`${prefix}:${INGEST_QUEUE}:active`, 0, -1),
+      });
+      for (const [round, expected] of [
+        [1, 'added'],
+        [2, 'exists'],
+      ] as const) {
+        expect(await producer.enqueue('group-message', data(round), 'gm-0002')).toBe(expected);
+        await theirQueue.add('group-message', data(round), {
+          ...ingestJobOptions(retry, DEFAULT_RETENTION_POLICY),
+          jobId: 'gm-0002',
+        });
+        expect(await state(ours)).toEqual(await state(theirs));
+      }
+    } finally {
+      await Promise.all(queues.map((queue) => queue.close()));
+      connection.disconnect();
+      inspect.disconnect();
+    }
+  });
+}
+
 test('callbacks enqueued in the same turn share one Redis call, and a worker processes every job once', async ({
   redis,
 }) => {
