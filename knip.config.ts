@@ -44,8 +44,8 @@ const workspaces: NonNullable<KnipConfiguration['workspaces']> = {
   'packages/*': { entry: tests, project: ['src/**/*.ts', 'test/**/*.ts'], includeEntryExports: true },
   e2e: { entry: ['reliability/report.ts', ...tests], project: ['**/*.ts'] },
   bench: {
-    // run.ts bundles these two with esbuild (bench/lib/build.ts) to start them as plain node.
-    entry: ['run.ts', 'baseline-server.ts', 'noop-worker.ts', ...tests],
+    // run.ts bundles these three with esbuild (bench/lib/build.ts) to start them as plain node.
+    entry: ['run.ts', 'baseline-server.ts', 'floor-server.ts', 'noop-worker.ts', ...tests],
     project: ['**/*.ts'],
   },
 };

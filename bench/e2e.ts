@@ -1,9 +1,10 @@
-import { freePort, repoRoot, startAppProcess, startLocalPostgres, startLocalRedis } from '@imsync/local-services';
+import { freePort, startAppProcess, startLocalPostgres, startLocalRedis } from '@imsync/local-services';
 import { createRedis, INGEST_QUEUE } from '@imsync/queue';
 import { Queue } from 'bullmq';
 import type { Built } from './lib/build.js';
 import { watchRss } from './lib/proc.js';
-import { MIB, run } from './lib/util.js';
+import { simulate } from './lib/simulate.js';
+import { MIB } from './lib/util.js';
 import { SDK_APP_ID, TOKEN } from './receiver.js';
 
 // Target 2: the whole pipeline at a fixed offered rate (open loop: sends are scheduled on a clock,
@@ -101,36 +102,13 @@ export async function benchEndToEnd(options: EndToEndOptions): Promise<EndToEndR
     });
   }, 1000);
   try {
-    const { stdout } = await run(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'apps/cli/src/main.ts',
-        'send',
-        '--url',
-        `http://127.0.0.1:${port}/im/callback`,
-        '--app-id',
-        SDK_APP_ID,
-        '--token',
-        TOKEN,
-        '--count',
-        String(options.rate * options.seconds),
-        '--rate',
-        String(options.rate),
-        '--concurrency',
-        '512',
-        '--duplicates',
-        '0',
-        '--groups',
-        '2000',
-        '--verify',
-        '--verify-timeout',
-        '180',
-        '--json',
-      ],
-      { cwd: repoRoot, env: { ...process.env, DATABASE_URL: databaseUrl }, maxBuffer: 64 * MIB },
-    );
+    const stdout = await simulate({
+      url: `http://127.0.0.1:${port}/im/callback`,
+      rate: options.rate,
+      seconds: options.seconds,
+      databaseUrl,
+      verify: true,
+    });
     serverSide = await scrapeAckHistogram(`http://127.0.0.1:${opsPort}/metrics`);
     // Redis's own record of its slowest events (threshold 1 ms): shows whether Redis caused a tail.
     redisWorstMs = ((await connection.call('LATENCY', 'LATEST')) as [string, number, number, number][]).reduce(

@@ -18,7 +18,8 @@ export const SDK_APP_ID = '1600012345';
 export const TOKEN = 'bench-token';
 
 export interface ThroughputRound {
-  variant: 'baseline' | 'imsync';
+  /** `quiet`: the receiver with LOG_CALLBACKS=none (what the per-callback log line costs). */
+  variant: 'baseline' | 'imsync' | 'quiet';
   wrk: WrkResult;
   /** Server process CPU per request, µs. */
   serverCpuUs: number;
@@ -51,7 +52,7 @@ export async function benchReceiver(options: ReceiverBenchOptions): Promise<Rece
   const results: ThroughputRound[] = [];
   try {
     for (let round = 1; round <= options.rounds; round++) {
-      for (const variant of ['baseline', 'imsync'] as const) {
+      for (const variant of ['baseline', 'imsync', 'quiet'] as const) {
         results.push(await oneRound(variant, round, options, redis, inspect));
         await inspect.flushall();
       }
@@ -91,6 +92,7 @@ async function oneRound(
             HOST: '127.0.0.1',
             METRICS_PORT: '0',
             QUEUE_PREFIX: prefix,
+            ...(variant === 'quiet' && { LOG_CALLBACKS: 'none' }),
           },
           { discardAfterReady: true, deployedAt: options.built.receiver, nodeArgs: profiling.nodeArgs },
         ).then((app) => ({ pid: app.child.pid ?? 0, stop: () => app.stop() }));
@@ -115,9 +117,9 @@ async function oneRound(
       variant,
       wrk: result,
       serverCpuUs: ((cpuSeconds(server.pid) - cpu0) / requests) * 1e6,
-      redisCpuUs: variant === 'imsync' ? ((cpuSeconds(redisPid) - redis0) / requests) * 1e6 : 0,
+      redisCpuUs: variant === 'baseline' ? 0 : ((cpuSeconds(redisPid) - redis0) / requests) * 1e6,
       rssMiB: rssMax / MIB,
-      jobs: variant === 'imsync' ? await inspect.llen(`${prefix}:${INGEST_QUEUE}:wait`) : 0,
+      jobs: variant === 'baseline' ? 0 : await inspect.llen(`${prefix}:${INGEST_QUEUE}:wait`),
       acknowledged,
     };
   } finally {

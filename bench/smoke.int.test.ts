@@ -7,7 +7,7 @@ import { repoRoot } from '@imsync/local-services';
 import { expect, test } from 'vitest';
 
 // Keeps `pnpm bench` working: a smoke run (seconds per part, figures meaningless) must produce a
-// report with all four targets, and its correctness checks must hold.
+// report with all five targets and the answers, and its correctness checks must hold.
 
 test('pnpm bench --smoke writes a report whose correctness checks hold', async ({ onTestFinished }) => {
   const dir = await mkdtemp(join(tmpdir(), 'imsync-bench-smoke-'));
@@ -15,8 +15,21 @@ test('pnpm bench --smoke writes a report whose correctness checks hold', async (
   const out = join(dir, 'BENCHMARKS.md');
   await promisify(execFile)('pnpm', ['bench', '--smoke', '--out', out], { cwd: repoRoot, maxBuffer: 16 * 1024 * 1024 });
   const report = await readFile(out, 'utf8');
-  for (const target of ['1. Receiver throughput', '2. End to end', '3. Worker store rate', '4. Memory']) {
+  for (const target of [
+    '1. Receiver throughput',
+    '2. Worker drain rate',
+    '3. Steady load',
+    '4. Ack p99',
+    '5. Memory',
+    '### The add script',
+    '### Per-callback logging, GC and the steady load',
+  ]) {
     expect(report).toContain(target);
+  }
+  expect(report).toMatch(/Every\nacknowledged message stored once, none failed: yes/);
+  // Each path of the add comparison and each question's variant has its row.
+  for (const row of ['| script |', '| addBulk |', '| autoPipelining |', '| LOG_CALLBACKS=none |']) {
+    expect(report).toContain(row);
   }
   expect(report).toContain('Every 200 is backed by a job in Redis: yes');
   expect(report).toContain('Every message stored exactly once in every round: yes');

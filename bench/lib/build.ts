@@ -27,7 +27,9 @@ export async function buildForBench(): Promise<Built> {
   };
   const scripts = join(repoRoot, 'bench', 'dist');
   await build({
-    entryPoints: ['baseline-server.ts', 'noop-worker.ts'].map((file) => join(repoRoot, 'bench', file)),
+    entryPoints: ['baseline-server.ts', 'floor-server.ts', 'noop-worker.ts'].map((file) =>
+      join(repoRoot, 'bench', file),
+    ),
     outdir: scripts,
     bundle: true,
     platform: 'node',

@@ -21,8 +21,14 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 export const MIB = 1024 * 1024;
 
 /** A bundled bench script (bench/dist/*.js) in its own process, resolved once it printed `ready`. */
-export async function startScript(scripts: string, script: string, env: Record<string, string>, ready: string) {
-  const child = spawnOwned(process.execPath, [script], {
+export async function startScript(
+  scripts: string,
+  script: string,
+  env: Record<string, string>,
+  ready: string,
+  nodeArgs: readonly string[] = [],
+) {
+  const child = spawnOwned(process.execPath, [...nodeArgs, script], {
     cwd: scripts,
     env: { PATH: process.env.PATH ?? '', ...env },
   });
