@@ -35,7 +35,8 @@ test('pnpm bench --smoke writes a report whose correctness checks hold', async (
   expect(report).toContain('Every message stored exactly once in every round: yes');
   expect(report).toMatch(/What a delivery costs\.[\s\S]*µs more worker CPU/);
   expect(report).toMatch(/Stored at the end: (\d+) of \1 acknowledged messages, 0 missing,\n0 duplicate rows/);
-}, 180_000);
+  // Builds the apps, then runs every part for seconds, beside other test files on two cores.
+}, 420_000);
 
 test('pnpm bench:sizing --smoke writes the sizing guide, with the shards spreading the queue work over the masters', async ({
   onTestFinished,
