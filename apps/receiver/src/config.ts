@@ -47,6 +47,11 @@ export const ReceiverEnvSchema = v.pipe(
     SIGNATURE_WINDOW_SECONDS: intVar(DEFAULT_SIGNATURE_WINDOW_SECONDS, 1, 300),
     /** A Redis write slower than this fails the request with 503, well within Tencent's 2 s. */
     ENQUEUE_TIMEOUT_MS: intVar(1000, 50, 1900),
+    /**
+     * 0 (default): the callbacks accepted in one event-loop turn share a Redis call. More: those
+     * accepted within this many ms do, each waiting up to that long more (BENCHMARKS.md measures it).
+     */
+    ENQUEUE_BATCH_WINDOW_MS: intVar(0, 0, 20),
     JOB_ATTEMPTS: intVar(DEFAULT_RETRY_POLICY.attempts, 1, 1000),
     JOB_BACKOFF_MS: intVar(DEFAULT_RETRY_POLICY.baseDelayMs, 1, 3600 * 1000),
     ...QUEUE_LAYOUT_VARS,

@@ -37,6 +37,7 @@ const producer = createProducer({
   layout: queueLayout(config, target),
   waitReplicas: config.REDIS_WAIT_REPLICAS,
   timeoutMs: config.ENQUEUE_TIMEOUT_MS,
+  batchWindowMs: config.ENQUEUE_BATCH_WINDOW_MS,
   retry: { attempts: config.JOB_ATTEMPTS, baseDelayMs: config.JOB_BACKOFF_MS },
 });
 

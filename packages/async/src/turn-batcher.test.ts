@@ -50,3 +50,32 @@ test('a batch that throws fails all of its items; drain waits for batches in fli
   await draining;
   await expect(Promise.all(added)).rejects.toThrow('down');
 });
+
+test('with a window, calls of later turns within it join the batch; without, each turn is its own', async () => {
+  const run = (windowMs: number) => {
+    const batches: number[][] = [];
+    const batcher = createTurnBatcher<number, number>({
+      maxBatch: 100,
+      windowMs,
+      run: async (items) => {
+        batches.push([...items]);
+        return items;
+      },
+    });
+    return { batches, batcher };
+  };
+  const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+  for (const [windowMs, expected] of [
+    [0, [[1], [2], [3]]],
+    [200, [[1, 2, 3]]],
+  ] as const) {
+    const { batches, batcher } = run(windowMs);
+    const results = [batcher.add(1)];
+    await nextTurn();
+    results.push(batcher.add(2));
+    await nextTurn();
+    results.push(batcher.add(3));
+    expect(await Promise.all(results)).toEqual([1, 2, 3]);
+    expect(batches).toEqual(expected);
+  }
+});

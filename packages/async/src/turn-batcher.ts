@@ -15,6 +15,11 @@ export interface TurnBatcherOptions<TItem, TResult> {
   /** Items per `run` call at most; more in one turn are split into several calls. */
   maxBatch: number;
   /**
+   * 0 (default): run at the end of the current I/O phase. More: wait this many ms from the first
+   * item (Node's timers count whole milliseconds), so items of later turns join the batch.
+   */
+  windowMs?: number;
+  /**
    * Runs a batch and returns one outcome per item, in order: a result, or an error that fails
    * that item alone. Throwing fails every item of the batch with that error.
    */
@@ -77,7 +82,11 @@ export function createTurnBatcher<TItem, TResult>(
       });
       if (!scheduled) {
         scheduled = true;
-        setImmediate(flush);
+        if (options.windowMs) {
+          setTimeout(flush, options.windowMs);
+        } else {
+          setImmediate(flush);
+        }
       }
       return result;
     },

@@ -42,6 +42,8 @@ export interface ProducerOptions {
   timeoutMs?: number;
   /** Jobs per Redis call at most. */
   maxBatch?: number;
+  /** 0: a batch is what one event-loop turn accepted; more: what this many ms accepted. */
+  batchWindowMs?: number;
   /**
    * Replicas that must have the jobs before an enqueue succeeds (Redis `WAIT`), so that a
    * failover cannot lose what was acknowledged; 0 trusts the master alone (replication is async).
@@ -84,6 +86,7 @@ export function createProducer(options: ProducerOptions): Producer {
         jobOptions,
         timeoutMs: options.timeoutMs ?? 1000,
         maxBatch: options.maxBatch,
+        batchWindowMs: options.batchWindowMs,
         waitReplicas: options.waitReplicas,
       }),
     ]),
@@ -117,6 +120,7 @@ export interface JobWriterOptions {
   timeoutMs: number;
   /** Jobs per Redis call at most. */
   maxBatch?: number;
+  batchWindowMs?: number;
   /** Replicas that must acknowledge each batch (Redis `WAIT`) before it counts as written. */
   waitReplicas?: number;
 }
@@ -200,6 +204,7 @@ export function createJobWriter(options: JobWriterOptions): JobWriter {
     if (!batcher) {
       batcher = createTurnBatcher({
         maxBatch: options.maxBatch ?? 500,
+        windowMs: options.batchWindowMs,
         run: async (jobs) => {
           const args = [...scriptKeys, jobKeyPrefix, name, String(Date.now()), optsHead];
           for (const job of jobs) {
