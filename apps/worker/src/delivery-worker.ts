@@ -15,6 +15,9 @@ import * as v from 'valibot';
 import type { WorkerMetrics } from './metrics.js';
 import { workerOptions } from './worker-options.js';
 
+/** The limiter's max when a destination sets no rate: more than any worker can deliver in a second. */
+const UNLIMITED_PER_SECOND = 1_000_000_000;
+
 export interface DeliveryWorkerOptions {
   connection: RedisClient;
   layout: QueueLayout;
@@ -104,7 +107,13 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
 
   const worker = new Worker<DeliveryJobData, void, typeof DELIVERY_JOB>(queueName, processor, {
     ...workerOptions({ ...options, prefix: location.prefix }),
-    ...(options.rateLimit && { limiter: { max: options.rateLimit.max, duration: options.rateLimit.durationMs } }),
+    // Always a limiter: BullMQ honours worker.rateLimit() (429/503 with Retry-After, 410) only on
+    // a queue whose workers have one (moveToActive reads the limiter key only with a max). Without
+    // a configured rate, its max is one no destination reaches. Seen: a throttled delivery was
+    // taken again 250 ms into its 1 s Retry-After by another of the worker's fetches.
+    limiter: options.rateLimit
+      ? { max: options.rateLimit.max, duration: options.rateLimit.durationMs }
+      : { max: UNLIMITED_PER_SECOND, duration: 1000 },
     settings: {
       backoffStrategy: (attemptsMade, type) => {
         if (type !== DELIVERY_BACKOFF) {
