@@ -19,6 +19,10 @@ beforeEach(({ task, onTestFailed }) => {
     }
     const dir = join(repoRoot, 'artifacts', 'test-logs', slug(`${task.file?.name ?? 'file'}-${task.name}`));
     mkdirSync(dir, { recursive: true });
+    // The failure itself too: a test that passes on its retry has its first failure printed
+    // nowhere else, and a flaky test is found by that failure.
+    const errors = (task.result?.errors ?? []).map((error) => `${error.name ?? 'Error'}: ${error.message ?? ''}`);
+    writeFileSync(join(dir, 'failure.txt'), `${errors.join('\n')}\n`);
     const report = relevant.map((log) => {
       const lines = log.lines();
       writeFileSync(join(dir, `${log.name}-${log.pid ?? 'x'}.log`), `${lines.join('\n')}\n`);
@@ -28,7 +32,10 @@ beforeEach(({ task, onTestFailed }) => {
         ...shown,
       ].join('\n');
     });
-    process.stderr.write(`\n── logs of the processes behind "${task.name}" (whole: ${dir}) ──\n${report.join('\n')}\n`);
+    const failure = errors.map((error) => `  failed with ${error.slice(0, 2000)}`).join('\n');
+    process.stderr.write(
+      `\n── logs of the processes behind "${task.name}" (whole: ${dir}) ──\n${failure}\n${report.join('\n')}\n`,
+    );
   });
 });
 
