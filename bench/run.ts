@@ -77,7 +77,8 @@ const steadyOptions = {
   seconds: smoke ? 2 : 15,
   warmupSeconds: smoke ? 1 : 3,
   rounds: smoke ? 1 : 2,
-  variants: [FLOOR, IMSYNC, ...QUESTIONS],
+  // The smoke run keeps one question's variant: it checks the harness, not the answers.
+  variants: [FLOOR, IMSYNC, ...(smoke ? QUESTIONS.slice(0, 1) : QUESTIONS)],
 };
 say(`steady load at ${STEADY_RATES.join(', ')}/s, imsync vs the floor: ${steadyOptions.rounds} rounds ...`);
 const steady = await benchSteady({ ...steadyOptions, built });
@@ -369,11 +370,14 @@ function questions(addRounds: readonly AddPathRound[], steadyRounds: readonly St
     }),
   );
   const rateTop = STEADY_RATES.at(-1) ?? 2000;
-  const questionRows = [IMSYNC.label, ...QUESTIONS.map((q) => q.label)].map((variant) => {
-    const rounds = at(variant, rateTop);
-    return `| ${variant} | ${m(rounds, (r) => r.cpuUs.receiver)} | ${m(rounds, (r) => r.cpuUs.worker)} | **${m(rounds, (r) => r.cpuUs.total)}** | ${(steadyRatio(steadyRounds, rateTop, variant) / steadyRatio(steadyRounds, rateTop)).toFixed(2)}× | ${m(rounds, (r) => r.latency.p99, 1)} | ${m(rounds, (r) => r.receiverRssMiB)} / ${m(rounds, (r) => r.workerRssMiB)} |`;
-  });
-  const stored = steadyRounds.filter((r) => r.variant !== FLOOR.label).every((r) => r.storedOnce && r.failed === 0);
+  const questionRows = steadyOptions.variants
+    .filter((variant) => variant !== FLOOR)
+    .map(({ label: variant }) => {
+      const rounds = at(variant, rateTop);
+      return `| ${variant} | ${m(rounds, (r) => r.cpuUs.receiver)} | ${m(rounds, (r) => r.cpuUs.worker)} | **${m(rounds, (r) => r.cpuUs.total)}** | ${(steadyRatio(steadyRounds, rateTop, variant) / steadyRatio(steadyRounds, rateTop)).toFixed(2)}× | ${m(rounds, (r) => r.latency.p99, 1)} | ${m(rounds, (r) => r.receiverRssMiB)} / ${m(rounds, (r) => r.workerRssMiB)} |`;
+    });
+  const stored = steadyRounds.filter((r) => r.variant !== FLOOR.label).every((r) => r.storedOnce);
+  const failed = steadyRounds.filter((r) => r.failed > 0).map((r) => `${r.failed} for ${r.variant} at ${r.rate}/s`);
   const addOf = (variant: string, batch: number) => addRounds.filter((r) => r.variant === variant && r.batch === batch);
   const batches = [...new Set(addRounds.map((r) => r.batch))];
   const addRows = batches.flatMap((batch) =>
@@ -409,7 +413,8 @@ verification query at the end). Latency runs from the moment each send was due.
 ${steadyRows.join('\n')}
 
 imsync over the floor: ${STEADY_RATES.map((rate) => `**${steadyRatio(steadyRounds, rate).toFixed(2)}×** at ${rate}/s`).join(', ')}. Every
-acknowledged message stored once, none failed: ${stored ? 'yes' : '**NO**'}.
+acknowledged message stored once: ${stored ? 'yes' : '**NO**'}. Callbacks not acknowledged (503 or no answer in time: the
+machine could not keep up): ${failed.length === 0 ? 'none' : failed.join(', ')}.
 
 ## Questions
 
