@@ -275,7 +275,7 @@ Redis adds about ${median(ours.map((r) => r.redisCpuUs)).toFixed(0)} µs per cal
 saturated, 0.8× would leave about ${(median(base.map((r) => r.serverCpuUs)) / 0.8).toFixed(0)} µs per request for all of it. That is not reachable
 without dropping work the receiver must do before it may answer 200.
 
-What was tried, measured on this machine with wrk at 64 connections:
+What was tried in the first round (2026-11-25, on the faster Xeon machine; wrk at 64 connections):
 
 - One BullMQ \`queue.add\` per callback: about 12k/s, 0.22× here. Redis ran one \`addStandardJob\`
   script per job, and the receiver made one socket write per command.
