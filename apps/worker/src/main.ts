@@ -47,7 +47,8 @@ const target = redisTarget(config);
 const layout = queueLayout(config, target);
 const redis = createRedis(target, { role: 'worker', connectionName: 'imsync-worker' });
 redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
-// The markers of all jobs in progress go out together: one socket write per turn, not per job.
+// The markers of all jobs in progress go out together: one socket write per turn, not per job
+// (autopipelining; createRedis never turns it on for a Redis Cluster).
 // A marker command that hangs (a connection lost in a failover) fails after 5 s instead of holding
 // its job, and with it a slot of the worker, for ever: the job is retried, the archive stays unique.
 const dedupeRedis = createRedis(target, {

@@ -86,7 +86,7 @@ export function createRedis(target: RedisTarget | string, options: RedisConnecti
         scaleReads: 'master',
         // Never on a cluster: an autopipeline mixes slots and handles MOVED for the whole batch
         // (redis/ioredis#2075), and across a failover its commands can wait for a "ready" that
-        // comes late or not at all; jobs waiting on them held every slot of a worker here.
+        // comes late or not at all, and jobs waiting on them can hold every slot of a worker.
         enableAutoPipelining: false,
         ...(parsed.natMap && { natMap: { ...parsed.natMap } }),
       });
@@ -107,6 +107,7 @@ export function createRedis(target: RedisTarget | string, options: RedisConnecti
 
 /** A new connection to the same target with the same options (a cluster client to the same nodes). */
 export function duplicateRedis(redis: RedisClient): RedisClient {
+  // Two branches for the types only: each class's duplicate() makes its own kind.
   return redis instanceof Cluster ? redis.duplicate() : redis.duplicate();
 }
 
