@@ -5,6 +5,7 @@ import { createRedis, type QueueLayout, type QueueLocation, type RedisClient } f
 import { type GeneratedEvent, type LoadSummary, runLoad } from '@imsync/simulator';
 import { type AppProcess, startAppProcess } from '@imsync/testing';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { onTestFinished } from 'vitest';
 import { type ReceiverProcess, SDK_APP_ID, startReceiver, TOKEN } from '../stack.js';
 import { type Balancer, startBalancer } from './balancer.js';
@@ -44,6 +45,7 @@ export interface PipelineOptions {
 
 /** Starts the pipeline; every process and the balancer are stopped when the test finishes. */
 export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
+  await emptyCluster(options.cluster);
   const common = { REDIS_URL: options.cluster.url, ...options.env };
   const balancer = await startBalancer('/im/callback');
   const receivers: ReceiverProcess[] = [];
@@ -232,4 +234,26 @@ export function shardCounter(cluster: RedisClusterService, shards: readonly Queu
       );
     },
   };
+}
+
+/**
+ * Empties every master. The cluster is the file's, and a test's retry sends the same events
+ * again (same seed): it would find their job ids kept from the first attempt, acknowledge them as
+ * repeats and store nothing in its own new database.
+ */
+async function emptyCluster(cluster: RedisClusterService): Promise<void> {
+  await Promise.all(
+    cluster.nodes.map(async (node) => {
+      const client = new Redis(node.port, { lazyConnect: true });
+      try {
+        await client.connect();
+        const [role] = (await client.role()) as [string];
+        if (role === 'master') {
+          await client.flushall();
+        }
+      } finally {
+        client.disconnect();
+      }
+    }),
+  );
 }

@@ -33,8 +33,13 @@ import {
 const MIB = 1024 * 1024;
 const HEADERS_TIMEOUT_MS = 1000;
 const REQUEST_TIMEOUT_MS = 2000;
-/** Each normal callback's reply must come well within Tencent's 2 s: a protocol budget, not a benchmark. */
-const REPLY_BUDGET_MS = 1000;
+/**
+ * Each normal callback's reply must beat Tencent's 2 s: a protocol budget, not a benchmark. Timed
+ * in this process, which also drives the hostile clients (80 MiB of uploads, 500 sockets): on two
+ * shared cores under side load, replies took up to 1.8 s here, so a 1 s margin failed such runs;
+ * the budget is Tencent's deadline, less 100 ms.
+ */
+const REPLY_BUDGET_MS = 1900;
 /** How late past its timeout the server may be in closing a slow client. */
 const CLOSE_SLACK_MS = 1000;
 
