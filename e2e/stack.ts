@@ -1,4 +1,4 @@
-import { type AppProcess, freePort, signedCallbackUrl, startAppProcess, waitForReady } from '@imsync/testing';
+import { type AppProcess, signedCallbackUrl, startAppProcess, waitForReady } from '@imsync/testing';
 import { test as base } from '@imsync/testing/vitest';
 
 export const SDK_APP_ID = '1600012345';
@@ -27,16 +27,20 @@ export async function startReceiver(
   env: Record<string, string>,
   options: { ready?: boolean } = {},
 ): Promise<ReceiverProcess> {
-  const port = await freePort();
+  // Port 0: the kernel picks a free port as the receiver binds it (a port found free beforehand
+  // could be taken by another test's process before the receiver binds it); the log says which.
   const receiver = await startAppProcess('receiver', {
     ...env,
     TIM_SDK_APP_ID: SDK_APP_ID,
     TIM_CALLBACK_TOKEN: TOKEN,
-    PORT: String(port),
+    PORT: '0',
     HOST: '127.0.0.1',
     METRICS_PORT: '0',
   });
-  const { opsPort } = await receiver.waitForLine((line) => line.msg === 'receiver listening');
+  const { port, opsPort } = (await receiver.waitForLine((line) => line.msg === 'receiver listening')) as {
+    port: number;
+    opsPort: number;
+  };
   if (options.ready ?? true) {
     await waitForReady(`http://127.0.0.1:${opsPort}`);
   }
@@ -73,7 +77,7 @@ export const test = base
     const prefix = `e2e${process.pid}x${++counter}`;
     const common = { REDIS_URL: redis.url, QUEUE_PREFIX: prefix };
     const { receiver, callbackUrl, opsUrl } = await startReceiver(common);
-    const workers = await Promise.all(
+    const starts = await Promise.allSettled(
       Array.from({ length: stackWorkers }, () =>
         startAppProcess('worker', {
           ...common,
@@ -84,6 +88,13 @@ export const test = base
         }),
       ),
     );
+    const workers = starts.flatMap((each) => (each.status === 'fulfilled' ? [each.value] : []));
+    const failed = starts.find((each) => each.status === 'rejected');
+    if (failed) {
+      // What did start does not outlive the failed attempt.
+      await Promise.all([receiver, ...workers].map((each) => each.stop('SIGKILL')));
+      throw failed.reason;
+    }
     const stop = () => Promise.all([receiver.stop(), ...workers.map((w) => w.stop())]);
     onCleanup(async () => {
       await stop();

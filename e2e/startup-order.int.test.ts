@@ -1,5 +1,6 @@
 import { loadFixture } from '@imsync/fixtures';
-import { waitFor } from '@imsync/testing';
+import { processLogs } from '@imsync/local-services';
+import { freePort, startAppProcess, waitFor } from '@imsync/testing';
 import { test } from '@imsync/testing/vitest';
 import { expect, onTestFinished } from 'vitest';
 import { signed, startReceiver } from './stack.js';
@@ -31,4 +32,18 @@ test('a receiver started while Redis is down answers 503, then 200 once Redis is
   } finally {
     expect(await receiver.stop()).toBe(0);
   }
+});
+
+test("a process that never gets ready is stopped when its start gives up, not left to take a later attempt's jobs", async ({
+  databaseUrl,
+}) => {
+  // A worker whose Redis does not answer never says it started.
+  const since = Date.now();
+  const env = { REDIS_URL: `redis://127.0.0.1:${await freePort()}`, DATABASE_URL: databaseUrl, METRICS_PORT: '0' };
+  await expect(
+    startAppProcess('worker', { ...env, TIM_SDK_APP_ID: '1400000001' }, { readyTimeoutMs: 3000 }),
+  ).rejects.toThrow(/did not log the expected line/);
+  const started = processLogs().filter((log) => log.name === 'worker' && log.startedAt >= since);
+  expect(started).toHaveLength(1);
+  expect(started[0]?.running()).toBe(false);
 });

@@ -1,7 +1,7 @@
 import { createQueueLayout } from '@imsync/queue';
 import { checkArchive, type LoadSummary, waitUntilArchived } from '@imsync/simulator';
 import { type AppProcess, freePort, startAppProcess, waitFor } from '@imsync/testing';
-import { test } from '@imsync/testing/vitest';
+import { runsAlone, test } from '@imsync/testing/vitest';
 import { Redis } from 'ioredis';
 import { expect, onTestFinished } from 'vitest';
 import { type Answer, masterOf, shardCounter, shardOf, startPipeline, startStream } from './harness.js';
@@ -11,16 +11,40 @@ import { type Answer, masterOf, shardCounter, shardOf, startPipeline, startStrea
 // with repeats. Each test has a queue prefix of its own (the dedupe markers are Redis keys) and a
 // database of its own.
 
-/** Every acknowledged event is in the archive once, and nothing was stored that was not sent. */
-async function expectArchivedOnce(databaseUrl: string, summary: LoadSummary) {
+// Six Redis nodes, two receivers and three workers under a stream: one such file at a time.
+runsAlone();
+
+/**
+ * Every acknowledged event is in the archive once, and nothing was stored that was not sent.
+ * Should one be missing, `explain` says what the queues and workers did.
+ */
+async function expectArchivedOnce(databaseUrl: string, summary: LoadSummary, explain?: () => Promise<unknown>) {
   const acknowledged = await waitUntilArchived(databaseUrl, summary.acknowledgedEvents, 30_000);
-  expect(acknowledged).toMatchObject({ missing: 0, notApplied: 0, wrongSendResult: 0 });
+  const explained = acknowledged.missing + acknowledged.notApplied > 0 && explain ? await explain() : undefined;
+  expect(acknowledged, JSON.stringify(explained)).toMatchObject({ missing: 0, notApplied: 0, wrongSendResult: 0 });
   const sent = await checkArchive(databaseUrl, summary.sentEvents);
   expect(sent).toMatchObject({ duplicateRows: 0, phantomRows: 0 });
 }
 
 const jobsDone = (worker: AppProcess, after = 0) =>
   worker.lines.filter((line) => line.msg === 'job done' && Number(line.time) > after).length;
+
+/** How many of each job outcome the workers logged ("job done stored", "job will retry", …), and their errors. */
+function outcomes(workers: readonly AppProcess[]) {
+  const counts: Record<string, number> = {};
+  const errors = new Set<string>();
+  for (const line of workers.flatMap((worker) => worker.lines)) {
+    if (typeof line.jobId === 'string' || line.msg === 'worker error') {
+      const what = `${line.msg} ${line.outcome ?? ''}`.trim();
+      counts[what] = (counts[what] ?? 0) + 1;
+      const err = line.err as { message?: string } | undefined;
+      if (err?.message && errors.size < 10) {
+        errors.add(err.message);
+      }
+    }
+  }
+  return { counts, errors: [...errors] };
+}
 
 test('2 receivers and 3 workers on 3 shards: every acknowledged event stored once, the shards on several masters, the dashboard shows each shard', async ({
   redisCluster,
@@ -47,7 +71,12 @@ test('2 receivers and 3 workers on 3 shards: every acknowledged event stored onc
   const stream = startStream({ url: pipeline.balancer.callbackUrl, seed: 1, rate: 60, count: 400 });
   const summary = await stream.done;
 
-  expect(summary).toMatchObject({ sent: 480, acknowledged: 480, failed: 0, rejected: {} });
+  expect(summary, JSON.stringify(summary.errors)).toMatchObject({
+    sent: 480,
+    acknowledged: 480,
+    failed: 0,
+    rejected: {},
+  });
   await expectArchivedOnce(databaseUrl, summary);
   // Both receivers took callbacks, repeats of one event among them; every worker stored some.
   const spread = pipeline.balancer.spread();
@@ -94,13 +123,7 @@ test('2 receivers and 3 workers on 3 shards: every acknowledged event stored onc
   expect(new Set(shardLabels.map(([, queue, shard]) => `${queue}=${shard}`))).toEqual(new Set(['0=0', '1=1', '2=2']));
 });
 
-// SKIPPED, an open problem (issue 13 stays open for it): in fresh-clone CI runs on a slow,
-// loaded machine, events acknowledged around a master's failover were still not archived 30 s
-// later (2 of 200 once, 331 and 374 of ~700 on other attempts) although every shard's queue had
-// drained; the attempts also hit a receiver port clash. Where those jobs went (completed without a
-// write, or never handed to a worker) is not known yet. It passed alone, beside CPU hogs, every
-// time it was tried. Run it with `npx vitest run e2e/cluster -t SIGKILLed` after removing .skip.
-test.skip('a master SIGKILLed mid-stream (REDIS_WAIT_REPLICAS=1): its shard answers 503 until the node is back as a replica while the other shards keep acknowledging; nothing acknowledged lost or stored twice; the workers resume by themselves', async ({
+test('a master SIGKILLed mid-stream (REDIS_WAIT_REPLICAS=1): its shard answers 503 until the node is back as a replica while the other shards keep acknowledging; nothing acknowledged lost or stored twice; the workers resume by themselves', async ({
   redisCluster,
   databaseUrl,
 }) => {
@@ -183,7 +206,12 @@ test.skip('a master SIGKILLed mid-stream (REDIS_WAIT_REPLICAS=1): its shard answ
   ).catch((error: Error) => {
     throw new Error(`${error.message}: ${JSON.stringify(last)}`);
   });
-  await expectArchivedOnce(databaseUrl, summary);
+  await expectArchivedOnce(databaseUrl, summary, async () => ({
+    shards: await counter.counts(),
+    failed: await counter.failedReasons(),
+    workers: outcomes(pipeline.workers),
+    acknowledged: summary.acknowledgedEvents.length,
+  }));
   // The same worker processes, never restarted, stored what came after the failover.
   expect(pipeline.workers.map((worker) => worker.child.exitCode)).toEqual([null, null]);
   expect(pipeline.workers.map((worker) => jobsDone(worker, resumedAt) > 0)).toEqual([true, true]);
@@ -246,7 +274,7 @@ test('resharding 2 → 4 → 2 under a stream, by rolling restarts as README say
   // Every replaced process shut down cleanly, and with a receiver always in the rotation, no
   // callback went unacknowledged.
   expect(pipeline.exitCodes()).toEqual(Array(10).fill(0));
-  expect(summary).toMatchObject({ failed: 0, rejected: {} });
+  expect(summary, JSON.stringify(summary.errors)).toMatchObject({ failed: 0, rejected: {} });
   // Ten process starts (each compiles its TypeScript) beside a 6-node cluster, two receivers, two
   // workers and another test file on two cores: about 45 s here, so twice the suite's minute.
 }, 120_000);

@@ -74,8 +74,8 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     return started;
   };
   const [startedReceivers, startedWorkers] = await Promise.all([
-    Promise.all(Array.from({ length: options.receivers }, () => receiver({}))),
-    Promise.all(Array.from({ length: options.workers }, () => worker({}))),
+    allStarted(Array.from({ length: options.receivers }, () => receiver({}))),
+    allStarted(Array.from({ length: options.workers }, () => worker({}))),
   ]);
   receivers.push(...startedReceivers);
   workers.push(...startedWorkers);
@@ -95,12 +95,26 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       return started;
     },
     async replaceWorkers(env) {
-      const started = await Promise.all(workers.map(() => worker(env)));
+      const started = await allStarted(workers.map(() => worker(env)));
       exitCodes.push(...(await Promise.all(workers.map((each) => each.stop()))));
       workers.splice(0, workers.length, ...started);
     },
     exitCodes: () => [...exitCodes],
   };
+}
+
+/**
+ * Like Promise.all, but fails only once every start has settled: each process that did start is
+ * then on the list the test's cleanup stops. (Failing at the first error, a worker still starting
+ * would outlive the attempt and take the jobs of its retry, writing them to the old database.)
+ */
+async function allStarted<T>(starts: Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(starts);
+  const failed = settled.find((each) => each.status === 'rejected');
+  if (failed) {
+    throw failed.reason;
+  }
+  return settled.map((each) => (each as PromiseFulfilledResult<T>).value);
 }
 
 /** One answer of the stream: its event, status, and when it was sent and answered (ms since the epoch). */
@@ -223,14 +237,22 @@ export function shardCounter(cluster: RedisClusterService, shards: readonly Queu
   });
   return {
     connection,
-    /** Per shard: jobs not finished yet (waiting, active, delayed, prioritized), and jobs completed. */
-    async counts(): Promise<{ pending: number; completed: number }[]> {
+    /** Per shard: jobs not finished yet (waiting, active, delayed, prioritized), and jobs completed or failed. */
+    async counts(): Promise<{ pending: number; completed: number; failed: number }[]> {
       return Promise.all(
         queues.map(async (queue) => {
-          const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed');
-          const { completed = 0, ...pending } = counts;
-          return { pending: Object.values(pending).reduce((sum, n) => sum + n, 0), completed };
+          const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed');
+          const { completed = 0, failed = 0, ...pending } = counts;
+          return { pending: Object.values(pending).reduce((sum, n) => sum + n, 0), completed, failed };
         }),
+      );
+    },
+    /** Per shard: the first failed jobs' ids and reasons. */
+    async failedReasons(): Promise<string[][]> {
+      return Promise.all(
+        queues.map(async (queue) =>
+          (await queue.getFailed(0, 4)).map((job) => `${job.id}: ${job.failedReason} (${job.attemptsMade} attempts)`),
+        ),
       );
     },
   };

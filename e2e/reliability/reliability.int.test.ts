@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { runsAlone } from '@imsync/testing/vitest';
 import { describe, expect, test } from 'vitest';
 import { runScenario, type ScenarioResult } from './harness.js';
 import { SCENARIOS } from './scenarios.js';
@@ -7,6 +8,9 @@ import { SCENARIOS } from './scenarios.js';
 // Every callback answered 200 ends up in the archive exactly once, whatever breaks in between.
 // RELIABILITY.md holds the figures of a full run (`pnpm reliability`); this suite runs the same
 // scenarios and holds each to the promise.
+
+// Streams of 400 callbacks/s through a whole pipeline: one such file at a time.
+runsAlone();
 
 const results: ScenarioResult[] = [];
 

@@ -12,6 +12,8 @@ export interface AppProcessOptions {
   discardAfterReady?: boolean;
   /** Extra node flags, e.g. --cpu-prof (which NODE_OPTIONS does not take). */
   nodeArgs?: readonly string[];
+  /** How long to wait for the ready line before the process is stopped and the start fails (ms). */
+  readyTimeoutMs?: number;
 }
 
 export interface AppProcess {
@@ -117,7 +119,15 @@ export async function startAppProcess(
     });
   };
 
-  await waitForLine((line) => line.msg === APPS[app].ready);
+  try {
+    await waitForLine((line) => line.msg === APPS[app].ready, options.readyTimeoutMs);
+  } catch (error) {
+    // Nobody gets a handle on a process that never became ready: stop it here, or it would live
+    // on until the test file ends (a worker of a failed attempt taking the retry's jobs).
+    child.kill('SIGKILL');
+    await exited(child);
+    throw error;
+  }
   discarding = options.discardAfterReady ?? false;
   return {
     child,

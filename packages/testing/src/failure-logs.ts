@@ -21,7 +21,10 @@ beforeEach(({ task, onTestFailed }) => {
     mkdirSync(dir, { recursive: true });
     // The failure itself too: a test that passes on its retry has its first failure printed
     // nowhere else, and a flaky test is found by that failure.
-    const errors = (task.result?.errors ?? []).map((error) => `${error.name ?? 'Error'}: ${error.message ?? ''}`);
+    // With the assertion's diff: "expected { Object (…) } to match object" alone names nothing.
+    const errors = (task.result?.errors ?? []).map(
+      (error) => `${error.name ?? 'Error'}: ${error.message ?? ''}${error.diff ? `\n${error.diff}` : ''}`,
+    );
     writeFileSync(join(dir, 'failure.txt'), `${errors.join('\n')}\n`);
     const report = relevant.map((log) => {
       const lines = log.lines();
@@ -32,7 +35,7 @@ beforeEach(({ task, onTestFailed }) => {
         ...shown,
       ].join('\n');
     });
-    const failure = errors.map((error) => `  failed with ${error.slice(0, 2000)}`).join('\n');
+    const failure = errors.map((error) => `  failed with ${error.slice(0, 4000)}`).join('\n');
     process.stderr.write(
       `\n── logs of the processes behind "${task.name}" (whole: ${dir}) ──\n${failure}\n${report.join('\n')}\n`,
     );

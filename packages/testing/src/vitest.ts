@@ -41,3 +41,4 @@ export const test = base
     onCleanup(() => sentinel.dispose());
     return sentinel;
   });
+export { runsAlone } from './load-lock.js';
