@@ -4,10 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { repoRoot } from '@imsync/local-services';
+import { runsAlone } from '@imsync/testing/vitest';
 import { expect, test } from 'vitest';
 
 // Keeps `pnpm bench` working: a smoke run (seconds per part, figures meaningless) must produce a
 // report with all five targets and the answers, and its correctness checks must hold.
+
+// wrk at saturation and the sizing runs: one such file at a time.
+runsAlone();
 
 test('pnpm bench --smoke writes a report whose correctness checks hold', async ({ onTestFinished }) => {
   const dir = await mkdtemp(join(tmpdir(), 'imsync-bench-smoke-'));
@@ -20,6 +24,7 @@ test('pnpm bench --smoke writes a report whose correctness checks hold', async (
     '2. Worker drain rate',
     '3. Steady load',
     '4. Ack p99',
+    '4b. Ack p99 of `pnpm start`',
     '5. Memory',
     '### The add script',
     '### Per-callback logging, GC and the steady load',
@@ -28,7 +33,13 @@ test('pnpm bench --smoke writes a report whose correctness checks hold', async (
   }
   expect(report).toMatch(/Every\nacknowledged message stored once: yes/);
   // Each path of the add comparison and each question's variant has its row.
-  for (const row of ['| script |', '| addBulk |', '| autoPipelining |', '| LOG_CALLBACKS=none |']) {
+  for (const row of [
+    '| script |',
+    '| addBulk |',
+    '| autoPipelining |',
+    '| LOG_CALLBACKS=none |',
+    '| 1000/s | pnpm start |',
+  ]) {
     expect(report).toContain(row);
   }
   expect(report).toContain('Every 200 is backed by a job in Redis: yes');

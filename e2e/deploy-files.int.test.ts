@@ -1,3 +1,4 @@
+import { APPS, type AppName } from '@imsync/local-services';
 import { validate } from 'dockerfile-utils';
 import { describe, expect, test } from 'vitest';
 import { MigrateEnvSchema } from '../apps/worker/src/config.js';
@@ -62,6 +63,11 @@ describe.each(Object.entries(apps))('%s', (name, app) => {
     const cmd = stageCmd(name);
     expect(cmd[0]).toBe('node');
     expect(builtFiles(app.manifest)).toContain(cmd.at(-1));
+    // The node flags the benchmarks and the built-output tests run it with (V8's heap sizing …).
+    expect(cmd.slice(1, -1)).toEqual(APPS[name as AppName].nodeFlags);
+    // And `pnpm start:built` runs it as the image does.
+    const scripts = (JSON.parse(read(app.manifest)) as { scripts: Record<string, string> }).scripts;
+    expect(scripts['start:built']).toBe(cmd.join(' '));
     const stage = dockerfile.slice(dockerfile.indexOf(`AS ${name}\n`));
     expect(stage.split(/^FROM /m)[0]).toMatch(/^HEALTHCHECK /m);
   });

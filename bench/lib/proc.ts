@@ -24,21 +24,17 @@ function stat(pid: number): Stat | undefined {
   }
 }
 
+/** The processes whose parent is `pid`. */
+export function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .map(Number)
+    .filter((child) => Number.isInteger(child) && stat(child)?.ppid === pid);
+}
+
 /** CPU seconds used so far by `pid`, and by its children too when `withChildren` (PostgreSQL's backends). */
 export function cpuSeconds(pid: number, withChildren = false): number {
-  let total = stat(pid)?.cpuSeconds ?? 0;
-  if (withChildren) {
-    for (const entry of readdirSync('/proc')) {
-      const child = Number(entry);
-      if (Number.isInteger(child)) {
-        const s = stat(child);
-        if (s?.ppid === pid) {
-          total += s.cpuSeconds;
-        }
-      }
-    }
-  }
-  return total;
+  const own = stat(pid)?.cpuSeconds ?? 0;
+  return withChildren ? childrenOf(pid).reduce((total, child) => total + (stat(child)?.cpuSeconds ?? 0), own) : own;
 }
 
 function rssBytes(pid: number): number {

@@ -123,7 +123,7 @@ export async function stack(argv: string[]): Promise<number> {
         // Any free port, as for the workers: 9090 is often taken by Prometheus itself.
         METRICS_PORT: '0',
       },
-      { onOutput: printer('receiver', 0) },
+      { onOutput: printer('receiver', 0), discardAfterReady: true },
     );
     apps.push(onExit('receiver')(receiver));
     const receiverOpsPort = (await receiver.waitForLine((line) => line.msg === 'receiver listening')).opsPort;
@@ -138,7 +138,7 @@ export async function stack(argv: string[]): Promise<number> {
           METRICS_PORT: '0',
           ...(tencent?.workerEnv ?? gapEnv(env)),
         },
-        { onOutput: printer(`worker-${i}`, i) },
+        { onOutput: printer(`worker-${i}`, i), discardAfterReady: true },
       );
       apps.push(onExit(`worker-${i}`)(worker));
       workerPorts.push((await worker.waitForLine((line) => line.msg === 'worker started')).port);
@@ -158,7 +158,7 @@ export async function stack(argv: string[]): Promise<number> {
             DASHBOARD_USER: dashboardUser,
             DASHBOARD_PASSWORD: dashboardPassword,
           },
-          { onOutput: printer('dashboard', workers + 1) },
+          { onOutput: printer('dashboard', workers + 1), discardAfterReady: true },
         ),
       ),
     );

@@ -1,5 +1,5 @@
 export { type AppProcess, startAppProcess } from './app-process.js';
-export { appCommand, repoRoot } from './apps.js';
+export { APPS, type AppName, appCommand, repoRoot } from './apps.js';
 export { spawnCaptured } from './captured.js';
 export { exited, spawnOwned } from './child.js';
 export { startLocalPostgres } from './local-postgres.js';
