@@ -324,8 +324,9 @@ gains little on 2 cores: the second core is busy with Redis and PostgreSQL.
 
 ### Memory (target 5)
 
-Both processes run with Node's default heap sizing, and V8 lets the heap grow while allocation is
-fast. Under full load the worker's heap is mostly short-lived garbage: its JSON bodies, rows and
+The worker runs with Node's default heap sizing; the receiver with a young generation of 32 MiB
+instead of V8's 16 (\`APPS.receiver.nodeFlags\`, the image's CMD; see the GC question). V8 lets the
+heap grow while allocation is fast. Under full load the worker's heap is mostly short-lived garbage: its JSON bodies, rows and
 jobs. A cap trades memory for CPU. Measured once during development (20 000 jobs, concurrency 100):
 
 | worker started with | throughput | max RSS |
@@ -335,6 +336,16 @@ jobs. A cap trades memory for CPU. Measured once during development (20 000 jobs
 
 Set it with \`NODE_OPTIONS\` where memory matters more than throughput. Neither process holds
 per-message state beyond the jobs in progress, so memory does not grow with the backlog.
+
+### \`pnpm start\` (target 4b)
+
+At ${DEV_RATE}/s this machine's two cores are saturated by the production build alone: its CPU per
+message over every process times the rate is about ${((median(steady.filter((r) => r.variant === IMSYNC.label && r.rate === DEV_RATE).map((r) => r.cpuUs.total)) * DEV_RATE) / 1e6).toFixed(1)} cores, before the simulator's share, and its
+median reply already waits ${median(steady.filter((r) => r.variant === IMSYNC.label && r.rate === DEV_RATE).map((r) => r.latency.p50)).toFixed(0)} ms in queues. \`pnpm start\` adds its own process printing
+every log line and a second worker (section 3), so near saturation a small share more CPU makes a
+far longer tail. What was changed: \`pnpm start\` kept every log line of every app in memory and
+parsed each twice; its apps now drop lines once ready, as the benchmarks' do. Its printing, one
+pretty line per callback and per job, is what a newcomer watches, and stays.
 
 ### Ack latency (target 4)
 
@@ -473,7 +484,13 @@ ${questionRows.join('\n')}
 - **Logging.** \`LOG_CALLBACKS=none\` drops the one JSON line per accepted callback; metrics still
   count every callback. Section 1 measures it at saturation too (the \`LOG_CALLBACKS=none\` row).
 - **GC.** \`--max-semi-space-size\` enlarges V8's young generation: fewer scavenges of the
-  short-lived request and job garbage, at the price of more resident memory.
+  short-lived request and job garbage, at the price of more resident memory. Each row sets it for
+  both processes; 16 is V8's default. The receiver ships with 32, so its column in the \`32\` row
+  runs the same settings as the \`imsync\` row: the gap between those two is this machine's noise.
+  The choice (2026-11-30, two full runs on this machine): the first measured the receiver at 32
+  against V8's default at −15 % CPU per callback and −16 MiB RSS at 2000/s, the second saw no
+  difference beyond noise, so the receiver keeps 32 (it costs it no memory). The worker keeps V8's
+  default: 32 and 64 added 30 to 80 MiB of RSS in both runs, for no CPU gain beyond noise.
 - **Batching under steady load.** \`ENQUEUE_BATCH_WINDOW_MS=1\` makes the receiver hold each Redis
   batch open for 1 ms, so callbacks of later event-loop turns join it. A window under a millisecond
   is not possible with Node's timers (they count whole milliseconds) short of polling the loop. At
