@@ -72,7 +72,7 @@ const config: KnipConfiguration = {
   // A type used where it is declared (say, the options of an exported function) may stay exported.
   ignoreExportsUsedInFile: { interface: true, type: true },
   // Called as system commands, not installed from npm.
-  ignoreBinaries: ['docker-compose', 'pg_config'],
+  ignoreBinaries: ['docker-compose', 'pg_config', 'prometheus', 'promtool'],
 };
 
 export default config;

@@ -109,8 +109,9 @@ export function dockerComposeInstalled(): boolean {
 }
 
 /** `docker-compose -f FILE config -q`: throws with docker-compose's complaint when it rejects the file. */
-export function dockerComposeConfig(path: string): void {
-  execFileSync('docker-compose', ['-f', `${root}${path}`, 'config', '-q'], { stdio: 'pipe' });
+export function dockerComposeConfig(path: string, profiles: readonly string[] = []): void {
+  const profileArgs = profiles.flatMap((profile) => ['--profile', profile]);
+  execFileSync('docker-compose', ['-f', `${root}${path}`, ...profileArgs, 'config', '-q'], { stdio: 'pipe' });
 }
 
 /** `${NAME:-default}` and `${NAME}` as compose substitutes them: an empty value takes the default. */

@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import { APPS, type AppName } from '@imsync/local-services';
 import { validate } from 'dockerfile-utils';
 import { describe, expect, test } from 'vitest';
+import { parse } from 'yaml';
 import { MigrateEnvSchema } from '../apps/worker/src/config.js';
 import {
   apps,
@@ -14,6 +16,7 @@ import {
   environmentProblems,
   read,
   readCompose,
+  root,
 } from './compose-files.js';
 
 // Offline checks of the container files (no Docker engine here): they fail when the files drift
@@ -47,6 +50,34 @@ test('docker-compose.yml is a valid compose file (compose-spec schema)', () => {
 test('docker-compose config -q accepts it (when docker-compose is installed, as in CI)', ({ skip }) => {
   skip(!dockerComposeInstalled() && !process.env.CI, 'docker-compose not installed');
   dockerComposeConfig('docker-compose.yml');
+});
+
+test('the observability profile (Prometheus, Grafana) validates, its files in place', ({ skip }) => {
+  skip(!dockerComposeInstalled() && !process.env.CI, 'docker-compose not installed');
+  dockerComposeConfig('docker-compose.yml', ['observability']);
+  for (const name of ['prometheus', 'grafana']) {
+    const service = compose.services[name] as ComposeService & { profiles?: string[] };
+    expect(service.profiles).toEqual(['observability']);
+    // Mounted files exist (compose would mount a missing one as an empty directory).
+    for (const volume of service.volumes ?? []) {
+      const [source] = volume.split(':');
+      if (source?.startsWith('./')) {
+        expect(existsSync(`${root}${source.slice(2)}`), source).toBe(true);
+      }
+    }
+    expect(service.ports?.every((port) => port.startsWith('127.0.0.1:'))).toBe(true);
+  }
+  // The provisioned dashboard queries the provisioned data source.
+  const dashboard = JSON.parse(read('deploy/grafana/dashboards/imsync.json')) as {
+    panels: { type: string; datasource?: { uid: string } }[];
+  };
+  const uids = new Set(dashboard.panels.filter((p) => p.type !== 'row').map((p) => p.datasource?.uid));
+  expect(uids).toEqual(
+    new Set([
+      (parse(read('deploy/grafana/provisioning/datasources/prometheus.yml')) as { datasources: { uid: string }[] })
+        .datasources[0]?.uid,
+    ]),
+  );
 });
 
 test('the Dockerfile lints clean', () => {
@@ -156,7 +187,7 @@ test('images are pinned to a version, never latest', () => {
   ];
   expect(images.length).toBeGreaterThan(2);
   for (const image of images) {
-    expect(image).toMatch(/:\d[\w.-]*$/);
+    expect(image).toMatch(/:v?\d[\w.-]*$/);
   }
 });
 

@@ -32,6 +32,12 @@ async function readiness(receiver: TestReceiver) {
   return { status: res.status, body: (await res.json()) as { failing?: string[]; checks: Record<string, string> } };
 }
 
+/** `imsync_dependency_up{dependency="redis"}` as a scrape of the ops port reads it. */
+async function redisUp(receiver: TestReceiver): Promise<number> {
+  const text = await (await receiver.ops.request('/metrics')).text();
+  return Number(/^imsync_dependency_up\{[^}]*dependency="redis"[^}]*\} (\d+)$/m.exec(text)?.[1]);
+}
+
 /** Posts `body` until it is acknowledged: the receiver must recover with no help. */
 function untilAccepted(receiver: TestReceiver, body: string) {
   return waitFor(async () => (await timedPost(receiver, body)).text === OK_REPLY, {
@@ -59,6 +65,8 @@ test('Redis stopped: 503 within 2 s, /readyz names redis, and it recovers by its
 
     const ready = await readiness(receiver);
     expect(ready.status).toBe(503);
+    // Alerts see it too: the readiness check runs again at each scrape.
+    expect(await redisUp(receiver)).toBe(0);
     expect(ready.body.failing).toContain('redis');
     expect(ready.body.checks.redis).not.toBe('ok');
     // What Redis said stays on the ops port: the public one has no /readyz, and its 503s say
@@ -79,6 +87,7 @@ test('Redis stopped: 503 within 2 s, /readyz names redis, and it recovers by its
   }
   await untilAccepted(receiver, during);
   expect((await readiness(receiver)).status).toBe(200);
+  expect(await redisUp(receiver)).toBe(1);
   // The job from before the outage survived the restart (AOF); the refused ones were never stored.
   const jobs = await allJobs(receiver.queue);
   expect(jobs.map((job) => job.data.body).sort()).toEqual([before, during].sort());

@@ -1,6 +1,7 @@
 import { DeadlineError, withDeadline } from '@imsync/async';
 import type { Env, Hono } from 'hono';
-import type { Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
+import { METRIC_PREFIX } from './metrics.js';
 
 /** A dependency check for `/readyz`: resolves when the dependency answers, rejects otherwise. */
 export type ReadinessCheck = () => Promise<unknown>;
@@ -17,6 +18,7 @@ export interface OpsRoutesOptions {
 /** `/healthz` (the process runs), `/readyz` (its dependencies answer) and `/metrics`, on any app. */
 export function registerOpsRoutes<E extends Env>(app: Hono<E>, options: OpsRoutesOptions): void {
   const timeoutMs = options.checkTimeoutMs ?? 1000;
+  registerDependencyGauge(options.registry, options.checks, timeoutMs);
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
@@ -57,4 +59,33 @@ async function runCheck(check: ReadinessCheck | undefined, timeoutMs: number): P
   } catch (error) {
     return error instanceof DeadlineError ? error.message : `error: ${(error as Error).message}`;
   }
+}
+
+const DEPENDENCY_UP = `${METRIC_PREFIX}dependency_up`;
+
+/**
+ * `imsync_dependency_up{dependency}`: the readiness checks run again at each scrape, so an alert
+ * sees Redis or PostgreSQL gone from where each process stands (1 answered, 0 did not).
+ */
+function registerDependencyGauge(
+  registry: Registry,
+  checks: Readonly<Record<string, ReadinessCheck>>,
+  timeoutMs: number,
+): void {
+  if (registry.getSingleMetric(DEPENDENCY_UP)) {
+    return;
+  }
+  new Gauge({
+    name: DEPENDENCY_UP,
+    help: 'Whether each dependency of this process (redis, postgres) answered its readiness check at this scrape.',
+    labelNames: ['dependency'],
+    registers: [registry],
+    async collect() {
+      const names = Object.keys(checks);
+      const results = await Promise.all(names.map((name) => runCheck(checks[name], timeoutMs)));
+      names.forEach((name, i) => {
+        this.set({ dependency: name }, results[i] === 'ok' ? 1 : 0);
+      });
+    },
+  });
 }
