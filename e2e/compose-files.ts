@@ -100,8 +100,13 @@ export function composeSchemaErrors(compose: ComposeFile): ErrorObject[] {
 
 /** Whether the docker-compose binary runs here (CI installs it; it validates offline, with no Docker engine). */
 export function dockerComposeInstalled(): boolean {
+  return installed('docker-compose', 'version');
+}
+
+/** Whether `command` is on PATH and answers `versionArg` (CI installs what the tests call). */
+export function installed(command: string, versionArg = '--version'): boolean {
   try {
-    execFileSync('docker-compose', ['version'], { stdio: 'ignore' });
+    execFileSync(command, [versionArg], { stdio: 'ignore' });
     return true;
   } catch {
     return false;

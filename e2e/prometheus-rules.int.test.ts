@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { expect, test } from 'vitest';
 import { parse } from 'yaml';
-import { read, root } from './compose-files.js';
+import { installed, read, root } from './compose-files.js';
 
 // The alert rules shipped in deploy/prometheus/, checked and unit-tested by Prometheus's own
 // promtool (Debian's `prometheus` package; CI installs it): a rule that does not parse, or that
@@ -12,13 +12,6 @@ const run = promisify(execFile);
 const RULES = 'deploy/prometheus/imsync-rules.yml';
 const TESTS = 'deploy/prometheus/imsync-rules.test.yml';
 
-async function promtoolInstalled(): Promise<boolean> {
-  return run('promtool', ['--version']).then(
-    () => true,
-    () => false,
-  );
-}
-
 async function promtool(...args: string[]) {
   return run('promtool', args, { cwd: root }).catch((error: { stdout?: string; stderr?: string }) => {
     throw new Error(`promtool ${args.join(' ')} failed:\n${error.stdout ?? ''}\n${error.stderr ?? ''}`);
@@ -26,13 +19,13 @@ async function promtool(...args: string[]) {
 }
 
 test('promtool accepts the rules', async ({ skip }) => {
-  skip(!(await promtoolInstalled()) && !process.env.CI, 'promtool not installed (apt-get install prometheus)');
+  skip(!installed('promtool') && !process.env.CI, 'promtool not installed (apt-get install prometheus)');
   const { stdout } = await promtool('check', 'rules', RULES);
   expect(stdout).toMatch(/SUCCESS: \d+ rules found/);
 });
 
 test('every alert rule has unit tests, and they pass (promtool test rules)', async ({ skip }) => {
-  skip(!(await promtoolInstalled()) && !process.env.CI, 'promtool not installed (apt-get install prometheus)');
+  skip(!installed('promtool') && !process.env.CI, 'promtool not installed (apt-get install prometheus)');
   const alerts = (parse(read(RULES)) as { groups: { rules: { alert?: string }[] }[] }).groups
     .flatMap((group) => group.rules)
     .flatMap((rule) => (rule.alert ? [rule.alert] : []));

@@ -1,25 +1,15 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadFixture } from '@imsync/fixtures';
 import { exited, freePort, spawnOwned, waitFor } from '@imsync/testing';
 import { expect, onTestFinished } from 'vitest';
-import { read, root } from './compose-files.js';
+import { installed, read, root } from './compose-files.js';
 import { signed, test } from './stack.js';
 
 // A real Prometheus (Debian's package; CI installs it) scrapes a running receiver and worker with
 // the job names the rules expect, loads the shipped rules, and is queried back: the metric names,
 // labels and scrape targets the alerts and the Grafana dashboard rely on are proven, not assumed.
-
-function prometheusInstalled(): boolean {
-  try {
-    execFileSync('prometheus', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 interface QueryResult {
   metric: Record<string, string>;
@@ -66,7 +56,7 @@ test('Prometheus scrapes the receiver and the worker, finds the series the rules
   stack,
   skip,
 }) => {
-  skip(!prometheusInstalled() && !process.env.CI, 'prometheus not installed (apt-get install prometheus)');
+  skip(!installed('prometheus') && !process.env.CI, 'prometheus not installed (apt-get install prometheus)');
   const workerPort = (await stack.workers[0]?.waitForLine((line) => line.msg === 'worker started'))?.port;
   const receiverOps = new URL(stack.receiverOpsUrl).host;
   const prometheus = await startPrometheus({ receiver: receiverOps, worker: `127.0.0.1:${workerPort}` });

@@ -16,6 +16,13 @@ const STOP_LIMIT_MS = 2000;
 /** How long the receiver stays down in receiver-outage-backfill (its restart takes about 1 s more). */
 const OUTAGE_MS = 10_000;
 
+/**
+ * Sends of the Redis-restart scenarios. Their recovery is timed by the first 200 after Redis is
+ * back, so the stream must still be going then: 2000 sends at 400/s ended 1 s after the restart,
+ * too soon on a slow, loaded machine.
+ */
+const REDIS_RESTART_SENDS = 4000;
+
 export const SCENARIOS: Scenario[] = [
   {
     id: 'worker-sigkill',
@@ -35,9 +42,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     id: 'redis-sigterm',
-    // Its recovery is timed by the first 200 after Redis is back: the stream must still be going
-    // then. 2000 sends at 400/s ended 1 s after the restart, too soon on a slow, loaded machine.
-    count: 4000,
+    count: REDIS_RESTART_SENDS,
     title: 'Redis is stopped (SIGTERM) for 3 s and started again',
     async fault(ctx) {
       await ctx.afterSends(600);
@@ -50,9 +55,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     id: 'redis-sigkill',
-    // Its recovery is timed by the first 200 after Redis is back: the stream must still be going
-    // then. 2000 sends at 400/s ended 1 s after the restart, too soon on a slow, loaded machine.
-    count: 4000,
+    count: REDIS_RESTART_SENDS,
     title: 'Redis is killed (SIGKILL, AOF everysec) for 3 s and started again',
     appendfsync: 'everysec',
     async fault(ctx) {

@@ -23,17 +23,8 @@ export function registerOpsRoutes<E extends Env>(app: Hono<E>, options: OpsRoute
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
   app.get('/readyz', async (c) => {
-    const names = Object.keys(options.checks);
-    const results = await Promise.all(names.map((name) => runCheck(options.checks[name], timeoutMs)));
-    const checks: Record<string, string> = {};
-    const failing: string[] = [];
-    names.forEach((name, i) => {
-      const result = results[i] ?? 'not run';
-      checks[name] = result;
-      if (result !== 'ok') {
-        failing.push(name);
-      }
-    });
+    const checks = await runChecks(options.checks, timeoutMs);
+    const failing = Object.keys(checks).filter((name) => checks[name] !== 'ok');
     if (options.isAccepting && !options.isAccepting()) {
       failing.push('shutdown');
       checks.shutdown = 'shutting down';
@@ -47,6 +38,16 @@ export function registerOpsRoutes<E extends Env>(app: Hono<E>, options: OpsRoute
     const body = await options.registry.metrics();
     return c.body(body, 200, { 'content-type': options.registry.contentType });
   });
+}
+
+/** Every check at once: `ok`, or why not, by name. */
+async function runChecks(
+  checks: Readonly<Record<string, ReadinessCheck>>,
+  timeoutMs: number,
+): Promise<Record<string, string>> {
+  const names = Object.keys(checks);
+  const results = await Promise.all(names.map((name) => runCheck(checks[name], timeoutMs)));
+  return Object.fromEntries(names.map((name, i) => [name, results[i] ?? 'not run']));
 }
 
 async function runCheck(check: ReadinessCheck | undefined, timeoutMs: number): Promise<string> {
@@ -81,11 +82,9 @@ function registerDependencyGauge(
     labelNames: ['dependency'],
     registers: [registry],
     async collect() {
-      const names = Object.keys(checks);
-      const results = await Promise.all(names.map((name) => runCheck(checks[name], timeoutMs)));
-      names.forEach((name, i) => {
-        this.set({ dependency: name }, results[i] === 'ok' ? 1 : 0);
-      });
+      for (const [name, result] of Object.entries(await runChecks(checks, timeoutMs))) {
+        this.set({ dependency: name }, result === 'ok' ? 1 : 0);
+      }
     },
   });
 }
