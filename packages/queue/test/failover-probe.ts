@@ -50,6 +50,12 @@ export async function startFailoverProbe(url: string, prefix: string): Promise<F
     connection: workerConnection,
     prefix,
     concurrency: 20,
+    // Short locks and stall checks, as the e2e failover tests give the real workers: a job fetched
+    // just before the master died is active on the promoted replica under a lock nobody renews, and
+    // with BullMQ's defaults (30 s each) it would be taken again only 30 to 60 s later.
+    lockDuration: 2000,
+    stalledInterval: 1000,
+    maxStalledCount: 10,
     settings: workerSettings,
   });
   // Lost connections during the failover are expected; the worker reconnects by itself.

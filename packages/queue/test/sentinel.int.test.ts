@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { test } from '@imsync/testing/vitest';
 import { expect } from 'vitest';
 import { startFailoverProbe } from './failover-probe.js';
@@ -8,7 +9,9 @@ import { startFailoverProbe } from './failover-probe.js';
 test('a master killed under Sentinel: enqueues fail until a replica can back them again, the worker follows the new master by itself, every acknowledged job is processed', async ({
   redisSentinel,
 }) => {
-  const probe = await startFailoverProbe(redisSentinel.url, 'sentinel-test');
+  // A prefix of each attempt's own: a retry on the file's Redis would otherwise find the first
+  // attempt's jobs under the same ids, acknowledge them as repeats and never see them processed.
+  const probe = await startFailoverProbe(redisSentinel.url, `sentinel-${randomBytes(4).toString('hex')}`);
   try {
     const [first, replica] = redisSentinel.servers;
     if (!first || !replica) {
