@@ -3,7 +3,7 @@ import { APPS, type AppName } from '@imsync/local-services';
 import { validate } from 'dockerfile-utils';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
-import { MigrateEnvSchema } from '../apps/worker/src/config.js';
+import { MaintainEnvSchema, MigrateEnvSchema } from '../apps/worker/src/config.js';
 import {
   apps,
   type ComposeService,
@@ -119,8 +119,19 @@ test('the migrate service runs a file the worker build produces, before any work
   expect(Object.keys(migrate.environment ?? {}).filter((key) => !(key in entries))).toEqual([]);
 });
 
+test('the archive-maintenance service runs a file the worker build produces, as the owner, after the migration', () => {
+  const maintenance = compose.services['archive-maintenance'] as ComposeService;
+  expect(maintenance.build?.target).toBe('worker');
+  expect(builtFiles(apps.worker.manifest)).toContain(maintenance.command?.at(-1));
+  expect(maintenance.depends_on?.migrate?.condition).toBe('service_completed_successfully');
+  const entries = entriesOf(MaintainEnvSchema);
+  expect(Object.keys(maintenance.environment ?? {}).filter((key) => !(key in entries))).toEqual([]);
+  expect(maintenance.environment?.DATABASE_URL).toBe(compose.services.migrate?.environment?.DATABASE_URL);
+  expect(maintenance.ports).toBeUndefined();
+});
+
 describe('least privilege', () => {
-  test.each(['receiver', 'worker', 'dashboard', 'migrate'])(
+  test.each(['receiver', 'worker', 'dashboard', 'migrate', 'archive-maintenance'])(
     '%s: read-only root filesystem, no capabilities, no privilege gain',
     (name) => {
       const service = compose.services[name] as ComposeService;
@@ -152,7 +163,7 @@ describe('least privilege', () => {
     }
   });
 
-  test('workers use the archive writer role; only the migrate service uses the owner', () => {
+  test('workers use the archive writer role; only the migrate and archive-maintenance services use the owner', () => {
     const role = compose.services.migrate?.environment?.ARCHIVE_WRITER_ROLE;
     expect(role).toBeTruthy();
     expect(compose.services.worker?.environment?.DATABASE_URL?.startsWith(`postgres://${role}:`)).toBe(true);

@@ -106,6 +106,11 @@ describe('least privilege', () => {
             'DROP TABLE group_messages',
             'CREATE TABLE stolen (x int)',
             'ALTER TABLE group_messages ADD COLUMN x int',
+            // The partitions too: no reading around the parent's grants, no detaching or dropping a day.
+            'SELECT * FROM group_messages_default',
+            'DELETE FROM group_messages_default',
+            'DROP TABLE group_messages_default',
+            'ALTER TABLE group_messages DETACH PARTITION group_messages_default',
           ]) {
             await expect(writer.query(sql), sql).rejects.toMatchObject({ code: '42501' });
           }

@@ -127,6 +127,27 @@ export const MigrateEnvSchema = v.object({
   ARCHIVE_WRITER_PASSWORD: v.optional(v.pipe(v.string(), v.minLength(12, 'must be at least 12 characters'))),
 });
 
+/** `pnpm archive:maintain` (compose: the archive-maintenance service), run as the database owner. */
+export const MaintainEnvSchema = v.object({
+  DATABASE_URL: urlVar(['postgres:', 'postgresql:']),
+  /**
+   * Whole days of messages kept in the archive (by the message's own time); older days are
+   * dropped a partition at a time. Unset: everything is kept.
+   */
+  ARCHIVE_RETENTION_DAYS: v.optional(intVar(0, 1, 36_500)),
+  /** `true`: log and count the partitions retention would drop, drop none (partitions are still created). */
+  ARCHIVE_RETENTION_DRY_RUN: v.optional(v.picklist(['true', 'false'], 'must be true or false'), 'false'),
+  /** Days ahead of today (UTC) that get their partition in advance. */
+  ARCHIVE_PARTITIONS_AHEAD_DAYS: intVar(7, 1, 90),
+  ARCHIVE_MAINTENANCE_INTERVAL_SECONDS: intVar(3600, 10, 86_400),
+  /** A DDL statement that waits longer than this for its lock gives up; the next pass tries again. */
+  ARCHIVE_MAINTENANCE_LOCK_TIMEOUT_MS: intVar(5000, 100, 600_000),
+  /** Port of /healthz, /readyz and /metrics (0: any free port). */
+  METRICS_PORT: intVar(9094, 0, 65535),
+  METRICS_HOST: v.optional(v.string(), '127.0.0.1'),
+  LOG_LEVEL: LogLevelVar,
+});
+
 /** `SDKAPPID:KEY,…` as pairs; undefined when malformed. Never part of an error message (a secret). */
 function secretKeysOf(text: string): [string, string][] | undefined {
   const pairs: [string, string][] = [];

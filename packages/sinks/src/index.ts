@@ -1,6 +1,12 @@
 export { type Archive, type ArchivedEvent, PermanentSinkError, type StoreOutcome } from './archive.js';
 export { PostgresArchive } from './postgres/archive.js';
 export { migrate, SchemaBehindError } from './postgres/migrations.js';
+export {
+  type MaintenanceOptions,
+  type MaintenanceReport,
+  maintainArchive,
+  PARTITIONED_ARCHIVES,
+} from './postgres/partitions.js';
 export { createPool } from './postgres/pool.js';
 export {
   type AccountKind,

@@ -37,10 +37,10 @@ describe('migrate', () => {
     const pools = Array.from({ length: 5 }, () => createPool({ connectionString: url, max: 1, onIdleError: () => {} }));
     const applied = await Promise.all(pools.map((p) => migrate(p)));
     // Exactly one process applied the migrations; the others waited on the lock and found them done.
-    expect(applied.flat()).toEqual([1, 2, 3, 4]);
+    expect(applied.flat()).toEqual([1, 2, 3, 4, 5]);
     expect(await migrate(pools[0] as pg.Pool)).toEqual([]);
     const { rows } = await (pools[0] as pg.Pool).query('SELECT version FROM imsync_migrations');
-    expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
+    expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }]);
     await Promise.all(pools.map((p) => p.end()));
   });
 });

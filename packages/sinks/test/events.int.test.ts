@@ -1,37 +1,12 @@
-import { type CallbackFixture, loadCallbackFixtures } from '@imsync/fixtures';
-import { CALLBACK_CATALOG, parseCallback } from '@imsync/protocol';
+import { CALLBACK_CATALOG } from '@imsync/protocol';
 import { test } from '@imsync/testing/vitest';
 import type pg from 'pg';
 import { describe, expect } from 'vitest';
-import { type ArchivedEvent, createPool, migrate, PostgresArchive } from '../src/index.js';
+import { createPool, migrate, PostgresArchive } from '../src/index.js';
+import { eventOf, FIXTURES } from './support.js';
 
 // Every kind of event into the real archive: recalls that arrive before or after their message,
 // C2C messages and their withdrawals, group events, each stored once in effect.
-
-const SDK_APP_ID = '1600012345';
-const FIXTURES = loadCallbackFixtures();
-
-/** The archived event of a fixture (by name), with top-level fields replaced. */
-function eventOf(name: string, fields: Record<string, unknown> = {}): { kind: string; event: ArchivedEvent } {
-  const fixture = FIXTURES.find((f) => f.name === name) as CallbackFixture;
-  const definition = CALLBACK_CATALOG[fixture.command];
-  const body = { ...fixture.body, ...fields };
-  const parsed = definition && parseCallback(definition, SDK_APP_ID, body);
-  if (!definition || !parsed?.ok) {
-    throw new Error(`fixture ${name} does not parse`);
-  }
-  return {
-    kind: definition.job,
-    event: {
-      key: parsed.key,
-      sdkAppId: SDK_APP_ID,
-      command: fixture.command,
-      message: parsed.body,
-      body: JSON.stringify(body),
-      receivedAt: new Date(1767583400000),
-    },
-  };
-}
 
 const archiveTest = test.extend('archive', async ({ databaseUrl }, { onCleanup }) => {
   const pool = createPool({ connectionString: databaseUrl, onIdleError: () => {} });
@@ -40,7 +15,7 @@ const archiveTest = test.extend('archive', async ({ databaseUrl }, { onCleanup }
   const archive = new PostgresArchive({ pool });
   const store = (name: string, fields: Record<string, unknown> = {}) => {
     const { kind, event } = eventOf(name, fields);
-    return archive.store(kind as Parameters<PostgresArchive['store']>[0], event);
+    return archive.store(kind, event);
   };
   return { pool, archive, store };
 });

@@ -78,25 +78,28 @@ test('every body the receiver would acknowledge is stored faithfully, distinct i
         expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
 
         // The first body acknowledged for an identity is the one kept; later ones are duplicates.
+        // The archive's identity adds the message's own time, its partition key (every real
+        // repeat carries the same MsgTime; the receiver's job id already dedupes without it).
         const distinct = new Map<string, (typeof acknowledged)[number]>();
         for (const m of acknowledged) {
-          const key = messageKey(m.identity);
+          const key = `${messageKey(m.identity)}@${m.message.MsgTime}`;
           distinct.set(key, distinct.get(key) ?? m);
         }
         const { rows } = await pool.query<Record<string, string>>(
           `SELECT sdk_app_id::text, group_id, topic_id, msg_seq::text, random::text, from_account,
-                  operator_account, group_type, msg_id, payload::text AS payload FROM group_messages`,
+                  operator_account, group_type, msg_id, payload::text AS payload,
+                  extract(epoch FROM msg_time)::bigint::text AS msg_time FROM group_messages`,
         );
         expect(rows).toHaveLength(distinct.size);
         const stored = new Map(
           rows.map((row) => [
-            messageKey({
+            `${messageKey({
               sdkAppId: row.sdk_app_id ?? '',
               groupId: row.group_id ?? '',
               topicId: row.topic_id ?? '',
               msgSeq: Number(row.msg_seq),
               random: Number(row.random),
-            }),
+            })}@${row.msg_time}`,
             row,
           ]),
         );

@@ -5,7 +5,22 @@
  */
 const PERMANENT_CLASSES = new Set(['22', '23', '54']);
 
+/**
+ * The one integrity violation that is about the moment: a row routed to the default partition
+ * while the archive maintenance attached that day's partition is refused once the attach
+ * commits. Every archive has a default partition, so a row fits somewhere: tried again, it is
+ * routed to its new day.
+ */
+const routedDuringAttach = (error: { code?: unknown; routine?: unknown }) =>
+  error.code === '23514' && error.routine === 'ExecPartitionCheckEmitError';
+
 export function isPermanentPgError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.length === 5 && PERMANENT_CLASSES.has(code.slice(0, 2));
+  const pgError = (error ?? {}) as { code?: unknown; routine?: unknown };
+  const code = pgError.code;
+  return (
+    typeof code === 'string' &&
+    code.length === 5 &&
+    PERMANENT_CLASSES.has(code.slice(0, 2)) &&
+    !routedDuringAttach(pgError)
+  );
 }
