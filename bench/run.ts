@@ -4,8 +4,10 @@ import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { freePort } from '@imsync/local-services';
 import { ADD_PATHS, type AddPathRound, benchAddPaths } from './add-paths.js';
+import { ARCHIVE_SECTION } from './archive-queries.js';
 import { benchEndToEnd, type EndToEndResult } from './e2e.js';
 import { buildForBench } from './lib/build.js';
+import { sectionOf } from './lib/sections.js';
 import { median, spread } from './lib/util.js';
 import { benchReceiver, type ReceiverBench } from './receiver.js';
 import { benchSteady, FLOOR, IMSYNC, PNPM_START, type SteadyRound, type SteadyVariant } from './steady.js';
@@ -95,7 +97,12 @@ for (const r of steady) {
   say(`  ${r.variant} at ${r.rate}/s: ${r.cpuUs.total.toFixed(0)} µs CPU/message, p99 ${r.latency.p99.toFixed(1)} ms`);
 }
 
-await writeFile(values.out, report(receiver, worker, e2e) + questions(addPaths, steady));
+// The archive's section comes from `pnpm bench:archive`: kept as it is.
+const archiveSection = sectionOf(values.out, ARCHIVE_SECTION);
+await writeFile(
+  values.out,
+  report(receiver, worker, e2e) + questions(addPaths, steady) + (archiveSection ? `\n${archiveSection}\n` : ''),
+);
 say(`wrote ${values.out} in ${Math.round((Date.now() - started) / 1000)} s`);
 process.exit(0);
 

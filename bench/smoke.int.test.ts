@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -79,4 +79,40 @@ test('pnpm bench:sizing --smoke writes the sizing guide, with the shards spreadi
   // runs under side load); three shards must take a good part of it off that master.
   expect(busiest(1)).toBeGreaterThan(50);
   expect(busiest(3)).toBeLessThan(busiest(1) * 0.8);
+}, 300_000);
+
+test('pnpm bench:archive --smoke rewrites its own sections of BENCHMARKS.md and README.md, and nothing else', async ({
+  onTestFinished,
+}) => {
+  const dir = await mkdtemp(join(tmpdir(), 'imsync-archive-smoke-'));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  const benchmarks = join(dir, 'BENCHMARKS.md');
+  const readme = join(dir, 'README.md');
+  const before = {
+    benchmarks: '# Benchmarks\n\nThe rest of the file.\n',
+    readme:
+      '# imsync\n\n<!-- archive-plans: generated, do not edit -->\nold plans\n<!-- /archive-plans -->\n\n## After\n',
+  };
+  await writeFile(benchmarks, before.benchmarks);
+  await writeFile(readme, before.readme);
+  await promisify(execFile)('pnpm', ['bench:archive', '--smoke', '--benchmarks', benchmarks, '--readme', readme], {
+    cwd: repoRoot,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const report = await readFile(benchmarks, 'utf8');
+  expect(report.startsWith(before.benchmarks.trimEnd())).toBe(true);
+  expect(report).toContain('## Archive at scale');
+  for (const row of [
+    '| partitioned |',
+    '| unpartitioned (baseline) |',
+    "| A group's latest 50 messages, newest first |",
+  ]) {
+    expect(report).toContain(row);
+  }
+  // Retention dropped the oldest day's partition, and the DELETE it is compared with removed as many rows.
+  expect(report).toMatch(/one day \([\d,]+ rows\) goes in \d+ ms as a dropped partition/);
+  const plans = await readFile(readme, 'utf8');
+  expect(plans).not.toContain('old plans');
+  expect(plans).toMatch(/Index Scan Backward using group_messages_p\*_sdk_app_id_from_account_msg_time_idx/);
+  expect(plans.endsWith('<!-- /archive-plans -->\n\n## After\n')).toBe(true);
 }, 300_000);

@@ -2,7 +2,7 @@ import { type LoadSummary, runLoad, waitUntilArchived } from '@imsync/simulator'
 import { waitFor } from '@imsync/testing';
 import { describe, expect } from 'vitest';
 import { SDK_APP_ID, TOKEN } from '../stack.js';
-import { accounts, type BackfillRig, holes, messageBody, seqs, storedSeqs, test } from './harness.js';
+import { accounts, type BackfillRig, type GapWorker, holes, messageBody, seqs, storedSeqs, test } from './harness.js';
 
 // Callbacks Tencent never delivered, found as holes in the message sequences and brought back from
 // Tencent's history (a fake of its REST API in this process) by real receiver and worker processes.
@@ -29,6 +29,21 @@ function loadWithHoles(rig: BackfillRig, options: { count: number; groups: numbe
 /** Every event of the run (sent or withheld) in the archive, or the last check once the time is up. */
 function archived(rig: BackfillRig, load: LoadSummary) {
   return waitUntilArchived(rig.databaseUrl, [...load.acknowledgedEvents, ...load.withheldEvents], 30_000);
+}
+
+/**
+ * The worker's count of messages stored from backfill reaches `count` (it is counted just after
+ * the row commits, so a test that saw the row may read the metric a moment before).
+ */
+async function recoveredCount(worker: GapWorker, count: number): Promise<void> {
+  const seen = await waitFor(
+    async () => {
+      const value = await worker.metric('imsync_backfill_recovered_total');
+      return value >= count ? value : undefined;
+    },
+    { what: `imsync_backfill_recovered_total to reach ${count}` },
+  );
+  expect(seen).toBe(count);
 }
 
 /** Sequences (`group topic`) whose newest message was withheld: only the tail check finds those. */
@@ -72,11 +87,15 @@ describe('gap detection and backfill', () => {
     expect(silentTails(load).length).toBeGreaterThan(0);
 
     const check = await archived(backfill, load);
-    expect(check).toMatchObject({ missing: 0, duplicateRows: 0, phantomRows: 0, backfilled: withheld });
+    expect(check).toMatchObject({ missing: 0, duplicateRows: 0, phantomRows: 0 });
+    // Every withheld message came from backfill (it had no callback). A callback still queued when
+    // its hole's grace ran out may be stored from the history's copy too: more is allowed, as a
+    // machine under load makes it so, and the metric counts exactly the rows backfill stored.
+    expect(check.backfilled).toBeGreaterThanOrEqual(withheld);
     await allHolesClosed(backfill);
     // Every seq of every hole came back as a message: nothing accounted for otherwise.
     expect(await accounts(backfill.db)).toEqual([]);
-    expect(await worker.metric('imsync_backfill_recovered_total')).toBe(withheld);
+    await recoveredCount(worker, check.backfilled);
   });
 
   test('a message late within the grace period fills its hole itself: Tencent is never asked', async ({ backfill }) => {
@@ -159,7 +178,7 @@ describe('gap detection and backfill', () => {
       { topicId: '', seq: 7, kind: 'recalled' },
       { topicId: '', seq: 9, kind: 'expired' },
     ]);
-    expect(await worker.metric('imsync_backfill_recovered_total')).toBe(4);
+    await recoveredCount(worker, 4);
     for (const kind of ['system', 'recalled', 'expired']) {
       expect(await worker.metric('imsync_backfill_accounted_total', { kind })).toBe(1);
     }

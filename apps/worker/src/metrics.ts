@@ -35,7 +35,7 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
     }),
     backfillRecovered: new Counter({
       name: `${METRIC_PREFIX}backfill_recovered_total`,
-      help: "Messages recovered from Tencent's group history and queued for the archive.",
+      help: "Messages recovered from Tencent's group history: stored by backfill, not by their callback.",
       registers: [registry],
     }),
     backfillAccounted: new Counter({

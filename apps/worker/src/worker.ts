@@ -89,6 +89,11 @@ export function createIngestWorker(options: IngestWorkerOptions): IngestWorkerHa
         onSinkError: () => metrics.sinkErrors.inc({ sink: options.archive.name }),
       });
       metrics.jobsProcessed.inc({ outcome, kind });
+      // Counted once stored, not when fetched: a callback that arrives late, while backfill fetched
+      // its message too, makes the history's copy a duplicate, and nothing was recovered.
+      if (outcome === 'stored' && job.data.source === 'backfill') {
+        metrics.backfillRecovered.inc();
+      }
       logger.info(log(outcome), 'job done');
       return outcome;
     } catch (error) {

@@ -19,7 +19,6 @@ export interface BackfillDeps {
   /** Queues a recovered message as an ingest job (through the same dedupe and destinations). */
   enqueueMessage(sdkAppId: string, body: string, key: string): Promise<void>;
   enqueuePage(page: BackfillPage): Promise<void>;
-  onRecovered?(count: number): void;
   onAccounted?(kind: AccountKind, count: number): void;
 }
 
@@ -126,7 +125,6 @@ export async function processBackfillPage(page: BackfillPage, deps: BackfillDeps
       deps.onAccounted?.(kind, count);
     }
   }
-  deps.onRecovered?.(recovered);
   const nextTo = coveredFrom - 1;
   if (nextTo >= page.fromSeq) {
     await deps.enqueuePage({ ...page, toSeq: nextTo });

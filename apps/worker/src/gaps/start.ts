@@ -90,7 +90,6 @@ export function startGapDetection(options: GapDetectionOptions): GapWorkerHandle
           routeKeyOf(JSON.parse(body)),
         );
       },
-      onRecovered: (count) => metrics.backfillRecovered.inc(count),
       onAccounted: (kind, count) => metrics.backfillAccounted.inc({ kind }, count),
     },
     logger,

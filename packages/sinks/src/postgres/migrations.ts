@@ -238,6 +238,9 @@ const MIGRATIONS: readonly Migration[] = [
       -- and the rows stored or received since a time (gap scans, operators).
       CREATE INDEX group_messages_msg_time ON group_messages (sdk_app_id, group_id, msg_time);
       CREATE INDEX group_messages_sender ON group_messages (sdk_app_id, from_account, msg_time);
+      -- A time range across all groups: rows arrive about in msg_time order, so a BRIN index (a
+      -- few pages per partition) finds the hour inside its day.
+      CREATE INDEX group_messages_time ON group_messages USING brin (msg_time);
       CREATE INDEX group_messages_received ON group_messages (received_at);
       CREATE INDEX group_messages_stored ON group_messages (stored_at);
 
@@ -269,6 +272,7 @@ const MIGRATIONS: readonly Migration[] = [
       -- what a user received.
       CREATE INDEX c2c_messages_msg_time ON c2c_messages (sdk_app_id, from_account, to_account, msg_time);
       CREATE INDEX c2c_messages_recipient ON c2c_messages (sdk_app_id, to_account, msg_time);
+      CREATE INDEX c2c_messages_time ON c2c_messages USING brin (msg_time);
 
       DO $migration$
       DECLARE
