@@ -1,8 +1,8 @@
 import { createConnection, type Socket } from 'node:net';
 import { loadFixture } from '@imsync/fixtures';
-import { freePort, waitFor } from '@imsync/testing';
+import { holdSilentPort, waitFor } from '@imsync/testing';
 import { test } from '@imsync/testing/vitest';
-import { expect } from 'vitest';
+import { expect, onTestFinished } from 'vitest';
 import { signed, startReceiver } from './stack.js';
 
 function connect(port: number): Promise<Socket> {
@@ -65,8 +65,10 @@ test('SIGTERM: the request in flight is answered (and stored), new connections a
 });
 
 test('SIGTERM while Redis is unreachable still shuts down cleanly: exit code 0', async () => {
-  // Nothing listens on the port freePort just handed out, so the connection never becomes ready.
-  const { receiver } = await startReceiver({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` }, { ready: false });
+  // Its Redis accepts the connection and never answers, so the connection never becomes ready.
+  const silent = await holdSilentPort();
+  onTestFinished(() => silent.close());
+  const { receiver } = await startReceiver({ REDIS_URL: `redis://127.0.0.1:${silent.port}` }, { ready: false });
   expect(await receiver.stop('SIGTERM')).toBe(0);
   expect(receiver.lines.filter((line) => line.msg === 'shutdown step failed')).toEqual([]);
 });

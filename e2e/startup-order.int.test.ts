@@ -1,6 +1,6 @@
 import { loadFixture } from '@imsync/fixtures';
 import { processLogs } from '@imsync/local-services';
-import { freePort, startAppProcess, waitFor } from '@imsync/testing';
+import { holdSilentPort, startAppProcess, waitFor } from '@imsync/testing';
 import { test } from '@imsync/testing/vitest';
 import { expect, onTestFinished } from 'vitest';
 import { signed, startReceiver } from './stack.js';
@@ -38,8 +38,10 @@ test("a process that never gets ready is stopped when its start gives up, not le
   databaseUrl,
 }) => {
   // A worker whose Redis does not answer never says it started.
+  const silent = await holdSilentPort();
+  onTestFinished(() => silent.close());
   const since = Date.now();
-  const env = { REDIS_URL: `redis://127.0.0.1:${await freePort()}`, DATABASE_URL: databaseUrl, METRICS_PORT: '0' };
+  const env = { REDIS_URL: `redis://127.0.0.1:${silent.port}`, DATABASE_URL: databaseUrl, METRICS_PORT: '0' };
   await expect(
     startAppProcess('worker', { ...env, TIM_SDK_APP_ID: '1400000001' }, { readyTimeoutMs: 3000 }),
   ).rejects.toThrow(/did not log the expected line/);

@@ -12,5 +12,6 @@ export {
 export { type CallbackQueryOptions, signedCallbackUrl } from '@imsync/protocol';
 export { createCaptureLogger } from './capture-logger.js';
 export { messageKeyOf } from './messages.js';
+export { holdSilentPort } from './silent-port.js';
 export { startPostgres, startRedis } from './start.js';
 export { waitFor, waitForReady } from './wait.js';
