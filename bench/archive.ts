@@ -218,7 +218,7 @@ round into today's partition, ${insertRounds} rounds alternating the archives:
 | partitioned | ${perSecond('partitioned')} | **${(ratio('partitioned') / ratio('unpartitioned')).toFixed(2)}×** the baseline |
 | unpartitioned (baseline) | ${perSecond('unpartitioned')} | |
 
-**Queries** (README, "The archive" shows each one with its plan): ${queryRuns} runs each with
+**Queries** (README, "The archive at scale" shows each one with its plan): ${queryRuns} runs each with
 different parameters, the same for both archives, alternating; milliseconds at the client, median (min–max).
 The baseline lacks the indexes migration 5 adds (a sender's messages, a BRIN on the message time), so
 those two rows compare the new schema as a whole, not partitioning alone:

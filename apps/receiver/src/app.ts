@@ -1,6 +1,7 @@
 import { createSignatureVerifier } from '@imsync/protocol';
 import type { Producer } from '@imsync/queue';
 import type { Logger } from '@imsync/runtime';
+import { contextOfHeaders, inSpan, SpanKind, SpanStatusCode } from '@imsync/tracing';
 import { Hono } from 'hono';
 import type { AppEnv } from './app-env.js';
 import { refuseUnreadBody, unreadBudget } from './body.js';
@@ -44,6 +45,29 @@ export function createApp(deps: ReceiverDeps): Hono<AppEnv> {
     (config.LOG_CALLBACKS === 'rejected' && (outcome === 'rejected' || outcome === 'unavailable'));
 
   app.use(requestIdVariable());
+  // A span per callback (a trace's root, or the caller's child when it sends a traceparent).
+  app.use(config.CALLBACK_PATH, (c, next) =>
+    inSpan(
+      `${c.req.method} callback`,
+      { kind: SpanKind.SERVER, parent: contextOfHeaders(c.req.header()) },
+      async (span) => {
+        await next();
+        span.setAttributes({
+          'http.request.method': c.req.method,
+          'http.response.status_code': c.res.status,
+          'imsync.request_id': c.get('requestId'),
+          'imsync.outcome': c.get('outcome') ?? (c.res.status >= 500 ? 'unavailable' : 'rejected'),
+          ...(c.get('app') && { 'imsync.app': c.get('app') }),
+          ...(c.get('command') && { 'imsync.command': c.get('command') }),
+          ...(c.get('reason') && { 'imsync.reason': c.get('reason') }),
+          ...(c.get('jobId') && { 'imsync.job_id': c.get('jobId') }),
+        });
+        if (c.res.status >= 500) {
+          span.setStatus({ code: SpanStatusCode.ERROR });
+        }
+      },
+    ),
+  );
   app.use(async (c, next) => {
     const started = performance.now();
     await next();

@@ -10,6 +10,7 @@ import {
 } from '@imsync/protocol';
 import { DEFAULT_RETRY_POLICY, QUEUE_LAYOUT_VARS, REDIS_VARS } from '@imsync/queue';
 import { type Env, intVar, LogLevelVar, parseConfig } from '@imsync/runtime';
+import { TRACING_VARS } from '@imsync/tracing';
 import * as v from 'valibot';
 
 const AUTH_PATHS = [['TIM_CALLBACK_AUTH'], ['TIM_CALLBACK_TOKEN'], ['TIM_APPS'], ['TIM_SDK_APP_ID']] as const;
@@ -18,6 +19,8 @@ export const ReceiverEnvSchema = v.pipe(
   v.object({
     /** Redis: one server, a Redis Cluster or Sentinel (README, "Scaling past one Redis"). */
     ...REDIS_VARS,
+    /** Traces, off unless these say otherwise (README, "Following one message"). */
+    ...TRACING_VARS,
     /** Your IM app's SDKAppID (or several in TIM_APPS); callbacks for any other app are refused with 403. */
     TIM_SDK_APP_ID: v.optional(SdkAppIdSchema),
     /** `SDKAPPID:TOKEN,…`: several apps, and several tokens of one app while rotating. */

@@ -11,6 +11,7 @@ import {
   startOpsServer,
   startOrExit,
 } from '@imsync/runtime';
+import { startTracing } from '@imsync/tracing';
 import { createApp } from './app.js';
 import { createCallbackServer } from './callback-server.js';
 import { loadReceiverConfig } from './config.js';
@@ -21,6 +22,8 @@ import { receiverOpsRoutes } from './ops.js';
 
 const config = loadConfigOrExit('imsync-receiver', () => loadReceiverConfig(process.env));
 const logger = createLogger({ name: 'imsync-receiver', level: config.LOG_LEVEL });
+// Before anything makes a span: OTEL_* turns it on (README, "Following one message").
+const tracing = await startTracing({ service: 'imsync-receiver', env: config });
 if (config.TIM_CALLBACK_AUTH === 'off') {
   logger.warn('TIM_CALLBACK_AUTH=off: callbacks are not authenticated; anyone who can reach PORT can enqueue');
 }
@@ -68,6 +71,7 @@ const shutdown = createShutdown({
     { name: 'queue', run: () => producer.close() },
     { name: 'redis', run: () => closeRedis(redis) },
     { name: 'ops server', run: () => (ops ? closeHttpServer(ops.server) : Promise.resolve()) },
+    { name: 'tracing', run: () => tracing.shutdown() },
   ],
 });
 onSignals(shutdown, logger);

@@ -2,6 +2,7 @@ import { AppListSchema, mergeApps, SdkAppIdSchema } from '@imsync/protocol';
 import { DEFAULT_RETRY_POLICY, QUEUE_LAYOUT_VARS, REDIS_VARS } from '@imsync/queue';
 import { type Env, intVar, LogLevelVar, parseConfig, urlVar } from '@imsync/runtime';
 import { TENCENT_API_VARS } from '@imsync/tencent';
+import { TRACING_VARS } from '@imsync/tracing';
 import * as v from 'valibot';
 
 /**
@@ -17,6 +18,8 @@ export const WorkerEnvSchema = v.pipe(
   v.object({
     /** Redis: one server, a Redis Cluster or Sentinel (README, "Scaling past one Redis"). */
     ...REDIS_VARS,
+    /** Traces, off unless these say otherwise (README, "Following one message"). */
+    ...TRACING_VARS,
     /** PostgreSQL holding the message archive; migrated at start. */
     DATABASE_URL: urlVar(['postgres:', 'postgresql:']),
     /** Jobs one process works on at once; the archive batches their rows into shared INSERTs. */

@@ -8,8 +8,10 @@ import {
   DeliveryJobDataSchema,
   type QueueLayout,
   type RedisClient,
+  traceparentOf,
 } from '@imsync/queue';
 import type { Logger } from '@imsync/runtime';
+import { contextOf, inSpan, SpanKind } from '@imsync/tracing';
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import * as v from 'valibot';
 import type { WorkerMetrics } from './metrics.js';
@@ -54,7 +56,23 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   queue.on('error', (error) => logger.warn({ err: error.message, destination: name }, 'queue error'));
   const aborts = new AbortController();
 
-  const processor = async (job: Job<DeliveryJobData, void, typeof DELIVERY_JOB>): Promise<void> => {
+  // Each delivery in a span of its own, in the trace of the ingest job that fanned it out.
+  const processor = (job: Job<DeliveryJobData, void, typeof DELIVERY_JOB>): Promise<void> =>
+    inSpan(
+      `deliver ${name}`,
+      {
+        kind: SpanKind.CONSUMER,
+        parent: contextOf(traceparentOf(job.data)),
+        attributes: {
+          'imsync.destination': name,
+          'imsync.job_id': job.id ?? '',
+          'imsync.attempt': job.attemptsMade + 1,
+        },
+      },
+      () => deliverOne(job),
+    );
+
+  const deliverOne = async (job: Job<DeliveryJobData, void, typeof DELIVERY_JOB>): Promise<void> => {
     const started = performance.now();
     const parsed = v.safeParse(DeliveryJobDataSchema, job.data);
     if (!parsed.success) {

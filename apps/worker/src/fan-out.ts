@@ -18,7 +18,8 @@ export interface FanOutTarget {
 
 /** Hands an archived event to every destination that subscribes to its command. */
 export interface FanOut {
-  deliver(event: ArchivedEvent): Promise<void>;
+  /** `traceparent`: the ingest job's trace, which each delivery joins. */
+  deliver(event: ArchivedEvent, traceparent?: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -47,8 +48,8 @@ export function createFanOut(options: {
     }),
   }));
   return {
-    async deliver(event) {
-      const json = deliveryJobData(event);
+    async deliver(event, traceparent) {
+      const json = deliveryJobData(event, traceparent);
       await Promise.all(
         writers
           .filter(({ target }) => !target.commands || target.commands.has(event.command))

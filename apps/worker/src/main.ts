@@ -23,6 +23,7 @@ import {
   startOrExit,
 } from '@imsync/runtime';
 import { createPool, migrate, PostgresArchive, SchemaBehindError } from '@imsync/sinks';
+import { startTracing } from '@imsync/tracing';
 import { Queue } from 'bullmq';
 import { loadWorkerConfig } from './config.js';
 import { createRedisDedupe } from './dedupe.js';
@@ -37,6 +38,8 @@ import { createIngestWorker, type IngestWorkerHandle } from './worker.js';
 
 const config = loadConfigOrExit('imsync-worker', () => loadWorkerConfig(process.env));
 const logger = createLogger({ name: 'imsync-worker', level: config.LOG_LEVEL });
+// Before anything makes a span: OTEL_* turns it on (README, "Following one message").
+const tracing = await startTracing({ service: 'imsync-worker', env: config });
 
 const pool = createPool({
   connectionString: config.DATABASE_URL,
@@ -119,6 +122,7 @@ const shutdown = createShutdown({
     { name: 'postgres', run: () => pool.end() },
     { name: 'redis', run: () => Promise.all([closeRedis(redis), closeRedis(dedupeRedis)]) },
     { name: 'ops server', run: () => (ops ? closeHttpServer(ops.server) : Promise.resolve()) },
+    { name: 'tracing', run: () => tracing.shutdown() },
   ],
 });
 onSignals(shutdown, logger);

@@ -6,9 +6,11 @@ import {
   type JobName,
   type QueueLocation,
   type RedisClient,
+  traceparentOf,
 } from '@imsync/queue';
 import type { Logger } from '@imsync/runtime';
 import type { StoreOutcome } from '@imsync/sinks';
+import { contextOf, inSpan, SpanKind } from '@imsync/tracing';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { WorkerMetrics } from './metrics.js';
 import { type CallbackDeps, processCallback } from './processors/callback.js';
@@ -84,10 +86,24 @@ export function createIngestWorker(options: IngestWorkerOptions): IngestWorkerHa
       if (!isJobKind(job.name)) {
         throw new UnrecoverableError(`unknown job name ${JSON.stringify(job.name)}`);
       }
-      const outcome = await processCallback(job.name, job.data, {
-        ...options,
-        onSinkError: () => metrics.sinkErrors.inc({ sink: options.archive.name }),
-      });
+      const kindOfJob = job.name;
+      // The job's span joins the trace of the callback that queued it (its data's traceparent).
+      const outcome = await inSpan(
+        `process ${kindOfJob}`,
+        {
+          kind: SpanKind.CONSUMER,
+          parent: contextOf(traceparentOf(job.data)),
+          attributes: { 'imsync.job_id': job.id ?? '', 'imsync.attempt': job.attemptsMade + 1 },
+        },
+        async (span) => {
+          const result = await processCallback(kindOfJob, job.data, {
+            ...options,
+            onSinkError: () => metrics.sinkErrors.inc({ sink: options.archive.name }),
+          });
+          span.setAttribute('imsync.outcome', result);
+          return result;
+        },
+      );
       metrics.jobsProcessed.inc({ outcome, kind });
       // Counted once stored, not when fetched: a callback that arrives late, while backfill fetched
       // its message too, makes the history's copy a duplicate, and nothing was recovered.

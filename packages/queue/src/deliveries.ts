@@ -1,6 +1,7 @@
 import { SdkAppIdSchema } from '@imsync/protocol';
 import type { JobsOptions } from 'bullmq';
 import * as v from 'valibot';
+import { TraceparentSchema } from './jobs.js';
 import type { RetentionPolicy } from './retry.js';
 
 /** Every job on a destination's queue has this name: one event to deliver there. */
@@ -55,6 +56,7 @@ export const DeliveryJobDataSchema = v.object({
   receivedAt: v.pipe(v.number(), v.integer(), v.minValue(0)),
   /** The callback body exactly as received. */
   body: v.string(),
+  traceparent: v.optional(TraceparentSchema),
 });
 
 export type DeliveryJobData = v.InferOutput<typeof DeliveryJobDataSchema>;
@@ -71,7 +73,7 @@ export interface DeliverableEvent {
 }
 
 /** The delivery job's data for an event, as JSON: one mapping, so a replay sends what the original did. */
-export function deliveryJobData(event: DeliverableEvent): string {
+export function deliveryJobData(event: DeliverableEvent, traceparent?: string): string {
   const data: DeliveryJobData = {
     id: event.key,
     key: event.key,
@@ -79,6 +81,7 @@ export function deliveryJobData(event: DeliverableEvent): string {
     sdkAppId: event.sdkAppId,
     receivedAt: event.receivedAt.getTime(),
     body: event.body,
+    ...(traceparent !== undefined && { traceparent }),
   };
   return JSON.stringify(data);
 }

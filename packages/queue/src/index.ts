@@ -22,7 +22,7 @@ export {
   destinationsKey,
   replayJobId,
 } from './deliveries.js';
-export { type CallbackJobData, CallbackJobDataSchema, type JobName } from './jobs.js';
+export { type CallbackJobData, CallbackJobDataSchema, type JobName, traceparentOf } from './jobs.js';
 export {
   createQueueLayout,
   QUEUE_LAYOUT_VARS,

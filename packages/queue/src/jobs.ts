@@ -2,6 +2,18 @@ import { type JobKind, SdkAppIdSchema } from '@imsync/protocol';
 import * as v from 'valibot';
 
 /**
+ * A W3C trace context (`traceparent`), carried in a job's data when tracing is on, so the work a
+ * job does joins the trace of the request that queued it. Job data is forgeable: exactly the format.
+ */
+export const TraceparentSchema = v.pipe(v.string(), v.regex(/^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/));
+
+/** The traceparent of a job's data, if it holds a well-formed one. */
+export function traceparentOf(data: unknown): string | undefined {
+  const value = (data as { traceparent?: unknown } | null)?.traceparent;
+  return v.is(TraceparentSchema, value) ? value : undefined;
+}
+
+/**
  * What the receiver hands to the workers for every stored callback. `body` is the request body
  * text exactly as received: the archive stores it byte for byte, and re-encoding a parsed object
  * could change it (number spelling, key order, duplicate keys). The worker parses and validates
@@ -18,6 +30,7 @@ export const CallbackJobDataSchema = v.object({
   requestId: v.optional(v.string()),
   /** Where the event came from: a callback (the default), or Tencent's history (a backfill). */
   source: v.optional(v.picklist(['callback', 'backfill'])),
+  traceparent: v.optional(TraceparentSchema),
 });
 
 export type CallbackJobData = v.InferOutput<typeof CallbackJobDataSchema>;

@@ -10,6 +10,7 @@ import {
   type SignatureVerifier,
 } from '@imsync/protocol';
 import type { Producer } from '@imsync/queue';
+import { currentTraceparent, inSpan, SpanKind } from '@imsync/tracing';
 import type { Hono } from 'hono';
 import type { AppEnv } from '../app-env.js';
 import { readBody, refuseUnreadBody, unreadBudget } from '../body.js';
@@ -112,7 +113,16 @@ async function enqueue(
   routeKey: string | undefined,
 ): Promise<void> {
   try {
-    await options.producer.enqueue(definition.job, data, key, routeKey);
+    // The job carries this span's context: the worker's spans for it join the request's trace.
+    await inSpan(`enqueue ${definition.job}`, { kind: SpanKind.PRODUCER, attributes: { 'imsync.job_id': key } }, () => {
+      const traceparent = currentTraceparent();
+      return options.producer.enqueue(
+        definition.job,
+        traceparent === undefined ? data : { ...data, traceparent },
+        key,
+        routeKey,
+      );
+    });
   } catch (error) {
     throw new Rejection('queue_unavailable', 'queue unavailable; not stored', {}, { cause: error });
   }

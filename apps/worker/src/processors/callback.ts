@@ -8,6 +8,7 @@ import {
 } from '@imsync/protocol';
 import { type CallbackJobData, CallbackJobDataSchema } from '@imsync/queue';
 import { type Archive, PermanentSinkError, type StoreOutcome } from '@imsync/sinks';
+import { currentTraceparent, inSpan, SpanKind } from '@imsync/tracing';
 import { UnrecoverableError } from 'bullmq';
 import * as v from 'valibot';
 import type { DedupeStore } from '../dedupe.js';
@@ -62,7 +63,15 @@ export async function processCallback(kind: JobKind, data: unknown, deps: Callba
   };
   let outcome: StoreOutcome;
   try {
-    outcome = await deps.archive.store(kind, event);
+    outcome = await inSpan(
+      'archive store',
+      { kind: SpanKind.CLIENT, attributes: { 'db.system': 'postgresql', 'imsync.kind': kind } },
+      async (span) => {
+        const stored = await deps.archive.store(kind, event);
+        span.setAttribute('imsync.outcome', stored);
+        return stored;
+      },
+    );
   } catch (error) {
     deps.onSinkError?.(error);
     if (error instanceof PermanentSinkError) {
@@ -73,7 +82,7 @@ export async function processCallback(kind: JobKind, data: unknown, deps: Callba
   // After the archive, before the marker: a crash in between repeats the fan-out, whose job ids
   // make it a no-op. A duplicate is fanned out too: it may be the retry of a job that crashed
   // after its commit, before its fan-out.
-  await deps.fanOut?.deliver(event);
+  await deps.fanOut?.deliver(event, currentTraceparent());
   await deps.dedupe.mark(parsed.key);
   return outcome;
 }
