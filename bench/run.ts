@@ -1,10 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort } from '@imsync/local-services';
 import { ADD_PATHS, type AddPathRound, benchAddPaths } from './add-paths.js';
 import { ARCHIVE_SECTION } from './archive-queries.js';
+import { benchCharts } from './charts.js';
 import { benchEndToEnd, type EndToEndResult } from './e2e.js';
 import { buildForBench } from './lib/build.js';
 import { sectionOf } from './lib/sections.js';
@@ -99,10 +101,12 @@ for (const r of steady) {
 
 // The archive's section comes from `pnpm bench:archive`: kept as it is.
 const archiveSection = sectionOf(values.out, ARCHIVE_SECTION);
-await writeFile(
-  values.out,
-  report(receiver, worker, e2e) + questions(addPaths, steady) + (archiveSection ? `\n${archiveSection}\n` : ''),
+const charts = await benchCharts(join(dirname(values.out), 'docs/charts/bench'), { receiver, worker, e2e, steady });
+const body = report(receiver, worker, e2e).replace(
+  '\n## 1. Receiver throughput',
+  `\n${charts}\n## 1. Receiver throughput`,
 );
+await writeFile(values.out, body + questions(addPaths, steady) + (archiveSection ? `\n${archiveSection}\n` : ''));
 say(`wrote ${values.out} in ${Math.round((Date.now() - started) / 1000)} s`);
 process.exit(0);
 

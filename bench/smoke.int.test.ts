@@ -46,6 +46,11 @@ test('pnpm bench --smoke writes a report whose correctness checks hold', async (
   expect(report).toContain('Every message stored exactly once in every round: yes');
   expect(report).toMatch(/What a delivery costs\.[\s\S]*µs more worker CPU/);
   expect(report).toMatch(/Stored at the end: (\d+) of \1 acknowledged messages, 0 missing,\n0 duplicate rows/);
+  // The charts: embedded in the report, drawn as SVG files beside it.
+  for (const chart of ['receiver-throughput', 'worker-drain', 'steady-cpu', 'latency', 'backlog']) {
+    expect(report).toContain(`(docs/charts/bench/${chart}.svg)`);
+    expect(await readFile(join(dir, `docs/charts/bench/${chart}.svg`), 'utf8')).toMatch(/^<svg /);
+  }
   // Builds the apps, then runs every part for seconds, beside other test files on two cores.
 }, 420_000);
 

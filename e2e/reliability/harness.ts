@@ -19,6 +19,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { type DestinationServer, startDestinationServer } from '../deliveries/destination-server.js';
 import { type BackfillResult, startTencentHistory, type TencentHistory } from './backfill.js';
+import { sampleTimeline, type TimelinePoint } from './timeline.js';
 
 // Runs one fault scenario against real processes: Redis, PostgreSQL, a receiver and workers, with
 // a steady stream of signed callbacks from the simulator, then counts what reached the archive.
@@ -111,6 +112,8 @@ export interface ScenarioResult {
   redelivered?: number;
   /** With `backfill`: what the receiver never acknowledged, and what backfill brought back. */
   backfill?: BackfillResult;
+  /** Acknowledged and stored over time, from the load's start until everything was stored. */
+  timeline: TimelinePoint[];
 }
 
 export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
@@ -231,11 +234,16 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
     },
   };
 
+  let timeline: ReturnType<typeof sampleTimeline> | undefined;
   try {
     await startReceiver();
     for (let i = 0; i < (scenario.workers ?? 1); i++) {
       ctx.workers.push(await startWorker());
     }
+    timeline = sampleTimeline(databaseUrl, () => ({
+      acknowledged: acknowledged.length,
+      refused: sends - acknowledged.length,
+    }));
     const load = runLoad({
       url: `http://127.0.0.1:${port}/im/callback`,
       sdkAppId: SDK_APP_ID,
@@ -274,6 +282,7 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
     // Everything the receiver acknowledged must land; give the workers time to drain the backlog.
     const acknowledgedEvents = [...acknowledged];
     await ctx.allStored(acknowledgedEvents, 120_000).catch(() => {});
+    const points = await timeline.stop();
     // And what backfill can recover, before the archive is counted (duplicates included).
     const backfill = tencent && (await tencent.check(databaseUrl, fault.receiverGoneAt));
     const ackedCheck = await checkArchive(databaseUrl, summary.acknowledgedEvents);
@@ -303,8 +312,10 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
       elapsedMs: Math.round(performance.now() - started),
       ...deliveries,
       ...(backfill && { backfill }),
+      timeline: points,
     };
   } finally {
+    await timeline?.stop();
     await Promise.all(processes.map((p) => p.stop('SIGKILL')));
     await queue.close().catch(() => {});
     connection.disconnect();

@@ -35,6 +35,12 @@ describe.sequential('fault scenarios', () => {
       expect(result.backfill?.unrecovered ?? 0).toBe(0);
       // Tencent gives up after 2 s: a refusal that slow would be a timeout, not an answer.
       expect(result.slowestRefusalMs).toBeLessThan(2000);
+      // The recovery timeline of RELIABILITY.md: sampled through the run, its last point has every
+      // answer counted and the archive readable.
+      const last = result.timeline.at(-1);
+      expect(result.timeline.length).toBeGreaterThan(4);
+      expect(last?.acknowledged).toBe(result.acknowledged);
+      expect(last?.stored).toBeGreaterThan(0);
       await mkdir(fileURLToPath(new URL('../../artifacts/', import.meta.url)), { recursive: true });
       await writeFile(
         fileURLToPath(new URL('../../artifacts/reliability.json', import.meta.url)),

@@ -4,6 +4,7 @@ import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { runLoad } from '@imsync/simulator';
 import { freePort, startAppProcess, startRedis } from '@imsync/testing';
+import { reliabilityCharts } from './charts.js';
 import { runScenario, type ScenarioResult, SDK_APP_ID } from './harness.js';
 import { SCENARIOS } from './scenarios.js';
 
@@ -89,6 +90,12 @@ const backfillRows = results.flatMap(({ title, backfill: b }) =>
     : [],
 );
 
+const charts = await reliabilityCharts(
+  fileURLToPath(new URL('../../docs/charts/reliability', import.meta.url)),
+  results,
+  rounds,
+);
+
 const report = `# Reliability
 
 imsync's promise: every callback answered \`200\` is stored in the archive exactly once, whatever breaks in
@@ -136,6 +143,7 @@ ${rows.join('\n')}
   A receiver killed under load loses what it had not acknowledged, since Tencent never sends a
   failed callback again: backfill brings back the group messages among it (below).
 
+${charts.timelines}
 ## Backfill: what a receiver outage loses
 
 Tencent keeps group messages in its history. The workers' gap detection finds the holes that lost
@@ -180,6 +188,8 @@ ${backfillRows.join('\n')}
 | \`everysec\` | ${Math.round(everysec.perSecond)} (${everysec.range.join(', ')}) | ${everysec.p99.toFixed(1)} ms |
 | \`always\` | ${Math.round(always.perSecond)} (${always.range.join(', ')}) | ${always.p99.toFixed(1)} ms |
 | ratio always / everysec | ${(always.perSecond / everysec.perSecond).toFixed(2)}× | |
+
+${charts.fsync}
 
 Redis fsyncs once per pass of its event loop, covering every write made in that pass, so under
 concurrent load the cost is shared among many callbacks. On this machine's local disk the two
