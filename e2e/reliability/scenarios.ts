@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import { CALLBACK_CATALOG } from '@imsync/protocol';
+import { repoRoot, spawnCaptured } from '@imsync/testing';
 import pg from 'pg';
 import { eventKeys, type Scenario, type ScenarioContext, sleep, WAIT_LIMIT_MS } from './harness.js';
 
@@ -156,6 +158,27 @@ export const SCENARIOS: Scenario[] = [
       await ctx.queue.addBulk(copies);
       await waitUntilDrained(ctx);
       return { recoveryMs: Date.now() - started, note: `${copies.length} extra copies → all processed` };
+    },
+  },
+  {
+    id: 'archive-maintenance',
+    title: "The archive's day partitions are created under load, the rows stored so far moved into today's",
+    async fault(ctx) {
+      // The workers' migration makes no partition: until this pass, every row lands in the default
+      // partition. `pnpm archive:maintain --once`, as cron would run it, creates today's partition
+      // and moves those rows into it in one transaction, while the workers keep inserting.
+      await ctx.afterSends(600);
+      const started = Date.now();
+      const pass = spawnCaptured(process.execPath, ['--import', 'tsx', 'src/maintain.ts', '--once'], {
+        cwd: join(repoRoot, 'apps/worker'),
+        env: { DATABASE_URL: ctx.databaseUrl, ARCHIVE_PARTITIONS_AHEAD_DAYS: '2' },
+      });
+      const code = await pass.closed();
+      const moved = [...pass.output().matchAll(/\((\d+) rows moved\)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+      if (code !== 0 || moved === 0) {
+        throw new Error(`the maintenance pass did not move rows (exit ${code}): ${pass.output()}`);
+      }
+      return { recoveryMs: Date.now() - started, note: `one pass, ${moved} rows moved while inserts went on` };
     },
   },
   {
