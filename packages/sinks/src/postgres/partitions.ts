@@ -236,24 +236,16 @@ async function describeTable(
   const { rows } = await client.query<{ n: string; oldest: Date | null }>(
     `SELECT count(*) AS n, min(msg_time) AS oldest FROM ${client.escapeIdentifier(`${table}_default`)}`,
   );
-  const firstFrom = partitions[0]?.from ?? null;
-  const defaultOldest = rows[0]?.oldest ?? null;
-  // The oldest day still kept: the first partition's start (or, for the unbounded one, its oldest row).
-  const oldestPartition =
-    partitions.length === 0
-      ? null
-      : (firstFrom ??
-        (
-          await client.query<{ oldest: Date | null }>(
-            `SELECT min(msg_time) AS oldest FROM ${client.escapeIdentifier(partitions[0]?.name ?? '')}`,
-          )
-        ).rows[0]?.oldest ??
-        null);
-  const candidates = [oldestPartition, defaultOldest].filter((d): d is Date => d !== null);
+  // The oldest day kept: the first day partition's start, or an older row waiting in the default
+  // partition. The table from before partitioning (no lower bound) is not looked into: finding its
+  // oldest row would read all of it, every pass.
+  const starts = [partitions.find((p) => p.from !== null)?.from ?? null, rows[0]?.oldest ?? null].filter(
+    (d): d is Date => d !== null,
+  );
   return {
     table,
     partitions: partitions.length,
     defaultRows: Number(rows[0]?.n ?? 0),
-    oldest: candidates.length === 0 ? null : new Date(Math.min(...candidates.map((d) => d.getTime()))),
+    oldest: starts.length === 0 ? null : new Date(Math.min(...starts.map((d) => d.getTime()))),
   };
 }
