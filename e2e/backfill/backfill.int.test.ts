@@ -27,8 +27,8 @@ function loadWithHoles(rig: BackfillRig, options: { count: number; groups: numbe
 }
 
 /** Every event of the run (sent or withheld) in the archive, or the last check once the time is up. */
-function archived(rig: BackfillRig, load: LoadSummary) {
-  return waitUntilArchived(rig.databaseUrl, [...load.acknowledgedEvents, ...load.withheldEvents], 30_000);
+function archived(rig: BackfillRig, load: LoadSummary, timeoutMs = 30_000) {
+  return waitUntilArchived(rig.databaseUrl, [...load.acknowledgedEvents, ...load.withheldEvents], timeoutMs);
 }
 
 /**
@@ -269,8 +269,14 @@ describe('gap detection and backfill', () => {
   });
 
   test('a worker SIGKILLed during backfill: another finishes it, every message stored once', async ({ backfill }) => {
-    // Short locks, so the jobs the dead worker held are taken over within seconds.
-    const recovery = { JOB_LOCK_MS: '2000', STALLED_CHECK_MS: '1000' };
+    // Short locks, so the jobs the dead worker held are taken over within seconds. Those jobs, and
+    // the messages still queued, are stored by the second worker some seconds after the first
+    // scans started each sequence: a sequence's start waits for earlier messages that come late
+    // only for GAP_GRACE_SECONDS, so it must outlast the outage this test makes (lock, stalled
+    // check, a worker's start: up to ~10 s on a loaded machine), as the default 60 s outlasts a
+    // crash's recovery (12 s at most). With 2 s, a withheld message just below the first one a
+    // scan saw was taken for "before the sequence began" and never backfilled (it happened).
+    const recovery = { JOB_LOCK_MS: '2000', STALLED_CHECK_MS: '1000', GAP_GRACE_SECONDS: '12' };
     // Two history pages a second: the backfill is still under way after the first.
     const first = await backfill.startWorker({ ...recovery, BACKFILL_RATE: '2' });
     const load = await loadWithHoles(backfill, { count: 200, groups: 5, seed: 4242, drop: 0.25 });
@@ -283,7 +289,8 @@ describe('gap detection and backfill', () => {
     expect(open.length, 'holes left to backfill when the worker died').toBeGreaterThan(0);
 
     const second = await backfill.startWorker(recovery);
-    const check = await archived(backfill, load);
+    // The grace above, then the backfill: a longer wait than the other tests'.
+    const check = await archived(backfill, load, 60_000);
     expect(check).toMatchObject({ missing: 0, duplicateRows: 0, phantomRows: 0 });
     expect(check.backfilled).toBeGreaterThanOrEqual(withheld);
     await allHolesClosed(backfill);

@@ -21,10 +21,18 @@ const mark = (groupId: string, fields: Partial<SequenceMark> = {}): SequenceMark
   ...fields,
 });
 
-function setup(marks: SequenceMark[], options: { holes?: Hole[]; newest?: number; served?: string[] } = {}) {
+function setup(
+  marks: SequenceMark[],
+  options: { holes?: Hole[]; newest?: number; served?: string[]; enqueueFails?: number } = {},
+) {
   const scanned: string[] = [];
   const tailAsked: string[] = [];
   const pages: BackfillPage[] = [];
+  // Recorded holes (all open here) by sequence and first seq, as the table keys them.
+  const recorded = new Map<string, SequenceKey & Hole & { groupType: string; foundAt: Date }>();
+  const clock = { now: NOW };
+  const id = (key: SequenceKey, hole: Hole) => `${key.groupId}/${key.topicId}/${hole.fromSeq}`;
+  let enqueueFails = options.enqueueFails ?? 0;
   const sequences = {
     async refreshMarks() {},
     async activeMarks() {
@@ -34,8 +42,15 @@ function setup(marks: SequenceMark[], options: { holes?: Hole[]; newest?: number
       scanned.push(m.groupId);
       return { holes: options.holes ?? [], highest: 12, pending: false };
     },
-    async recordHoles(_key: SequenceKey, holes: Hole[]) {
-      return holes;
+    async recordHoles(key: SequenceKey, holes: Hole[]) {
+      const fresh = holes.filter((hole) => !recorded.has(id(key, hole)));
+      for (const hole of fresh) {
+        recorded.set(id(key, hole), { ...key, ...hole, groupType: 'Public', foundAt: clock.now });
+      }
+      return fresh;
+    },
+    async openHolesFoundBefore(before: Date, limit: number) {
+      return [...recorded.values()].filter((hole) => hole.foundAt < before).slice(0, limit);
     },
     async setTailChecked() {},
   } as unknown as SequenceStore;
@@ -55,11 +70,15 @@ function setup(marks: SequenceMark[], options: { holes?: Hole[]; newest?: number
       tailIntervalMs: 5 * MINUTE,
       tailBudget,
       async enqueue(page) {
+        if (enqueueFails > 0) {
+          enqueueFails--;
+          throw new Error('the process died here');
+        }
         pages.push(page);
       },
-      now: () => NOW,
+      now: () => clock.now,
     });
-  return { run, scanned, tailAsked, pages };
+  return { run, scanned, tailAsked, pages, clock };
 }
 
 test('a sequence settled since its last message, whose tail is not due, is not scanned', async () => {
@@ -98,4 +117,17 @@ test('an app without a secret key has its holes recorded, never queued, and Tenc
   expect(await s.run()).toEqual({ sequences: 1, holesFound: 1 });
   expect(s.pages).toEqual([]);
   expect(s.tailAsked).toEqual([]);
+});
+
+test('a hole recorded by a scan that died before queuing it is queued by a scan a minute later', async () => {
+  // The worker died (here: Redis refused the add) after recording the hole: no later scan finds it
+  // new. A scan queues the first page of every hole open for a minute again (its job id makes that
+  // a no-op while the job exists): backfilled late, never lost.
+  const s = setup([mark('g')], { holes: [{ fromSeq: 11, toSeq: 11 }], enqueueFails: 1 });
+  await expect(s.run()).rejects.toThrow('the process died here');
+  await s.run();
+  expect(s.pages).toEqual([]);
+  s.clock.now = new Date(NOW.getTime() + MINUTE + 1);
+  await s.run();
+  expect(s.pages).toEqual([expect.objectContaining({ groupId: 'g', fromSeq: 11, toSeq: 11, holeTo: 11 })]);
 });

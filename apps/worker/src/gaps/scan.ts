@@ -38,7 +38,7 @@ export interface ScanResult {
 export const PAGE_SIZE = 20;
 
 /** The first (topmost) page of a hole. */
-function firstPage(mark: SequenceMark, hole: Hole): BackfillPage {
+function firstPage(mark: SequenceKey & { groupType: string | null }, hole: Hole): BackfillPage {
   return {
     sdkAppId: mark.sdkAppId,
     groupId: mark.groupId,
@@ -76,6 +76,7 @@ export async function scanForGaps(options: ScanOptions): Promise<ScanResult> {
       tailsLeft--;
       tail = await tailHole(mark, highest, now, options);
     }
+    // Recorded first: the backfill closes the hole it recorded, so it must be there before its job runs.
     const found = await options.sequences.recordHoles(mark, tail ? [...holes, tail] : holes);
     holesFound += found.length;
     if (options.tails.serves(mark.sdkAppId)) {
@@ -84,8 +85,22 @@ export async function scanForGaps(options: ScanOptions): Promise<ScanResult> {
       }
     }
   }
+  // A scan that died between recording a hole and queuing it left a hole no scan would queue (a
+  // recorded hole is not new). Each scan queues the first page of the holes open for a while
+  // again: the page's job id makes that a no-op while the job exists, and a hole lost that way
+  // is backfilled a minute late instead of never.
+  const stale = await options.sequences.openHolesFoundBefore(new Date(now.getTime() - REQUEUE_AFTER_MS), REQUEUE_LIMIT);
+  for (const hole of stale) {
+    if (options.tails.serves(hole.sdkAppId)) {
+      await options.enqueue(firstPage(hole, hole));
+    }
+  }
   return { sequences: marks.length, holesFound };
 }
+
+/** How old an open hole is before each scan queues its first page again, and how many at most. */
+const REQUEUE_AFTER_MS = 60_000;
+const REQUEUE_LIMIT = 100;
 
 /** Whether the tail of a sequence should be asked of Tencent now. */
 function tailIsDue(mark: SequenceMark, now: Date, options: ScanOptions): boolean {

@@ -213,6 +213,40 @@ export function createSequenceStore(pool: Pool) {
       return rows[0]?.at ?? undefined;
     },
 
+    /**
+     * Open holes found before `before`, oldest first, at most `limit`, of sequences still scanned:
+     * the scan queues their first page again (a no-op while its job exists), so a hole whose
+     * queuing a crash cut off is still backfilled.
+     */
+    async openHolesFoundBefore(
+      before: Date,
+      limit: number,
+    ): Promise<(SequenceKey & Hole & { groupType: string | null })[]> {
+      const { rows } = await pool.query<{
+        sdk_app_id: string;
+        group_id: string;
+        topic_id: string;
+        group_type: string | null;
+        from_seq: string;
+        to_seq: string;
+      }>(
+        `SELECT h.sdk_app_id::text, h.group_id, h.topic_id, m.group_type, h.from_seq::text, h.to_seq::text
+         FROM sequence_holes h
+         JOIN sequence_marks m USING (sdk_app_id, group_id, topic_id)
+         WHERE h.state = 'open' AND h.found_at < $1 AND m.closed_reason IS NULL
+         ORDER BY h.found_at LIMIT $2`,
+        [before, limit],
+      );
+      return rows.map((row) => ({
+        sdkAppId: row.sdk_app_id,
+        groupId: row.group_id,
+        topicId: row.topic_id,
+        groupType: row.group_type,
+        fromSeq: Number(row.from_seq),
+        toSeq: Number(row.to_seq),
+      }));
+    },
+
     /** The open holes, oldest first (for the gaps report and the oldest-hole gauge). */
     async openHoles(): Promise<(SequenceKey & Hole & { foundAt: Date })[]> {
       const { rows } = await pool.query<{
