@@ -46,7 +46,8 @@ export function groupedBars(options: { title: string; unit: string; bars: readon
     data: { values: options.bars.map((bar) => ({ ...bar })) },
     mark: 'bar',
     encoding: {
-      x: { field: 'group', type: 'nominal', title: null, axis: { labelAngle: 0 } },
+      // Groups in the order of the data (rounds, rates), not alphabetical ("500/s" after "2000/s").
+      x: { field: 'group', type: 'nominal', title: null, sort: null, axis: { labelAngle: 0 } },
       xOffset: { field: 'series', type: 'nominal' },
       y: { field: 'value', type: 'quantitative', title: options.unit },
       color: { field: 'series', type: 'nominal', title: null },
