@@ -59,7 +59,8 @@ export interface Point {
   readonly series: string;
   /** A number, or a category named in `xOrder` (percentiles: p50, p99, max). */
   readonly x: number | string;
-  readonly y: number;
+  /** null: no value here (the line breaks). */
+  readonly y: number | null;
 }
 
 /** Lines over a numeric x: a value over time, a latency by percentile. */
@@ -78,7 +79,8 @@ export function lines(options: {
   const layers: unknown[] = [
     {
       data: { values: options.points.map((point) => ({ ...point })) },
-      mark: { type: 'line', point: options.points.length <= 60 },
+      // A null y breaks the line (a gap in the data), rather than a straight line across it.
+      mark: { type: 'line', point: options.points.length <= 60, invalid: 'break-paths-show-domains' },
       encoding: {
         x: options.xOrder
           ? { field: 'x', type: 'ordinal', sort: [...options.xOrder], title: options.x, axis: { labelAngle: 0 } }
