@@ -168,3 +168,21 @@ seqTest(
     expect((await sequences.activeMarks(since))[0]?.contiguousSeq).toBe(50);
   },
 );
+
+seqTest(
+  'open holes found a while ago are listed for the scan to queue again, by app',
+  async ({ seq: { store, sequences } }) => {
+    await store([1, 3], HOUR);
+    await sequences.refreshMarks(new Date(Date.now() - 2 * HOUR), 60_000);
+    await sequences.recordHoles(KEY, [{ fromSeq: 2, toSeq: 2 }]);
+    const later = new Date(Date.now() + 60_000);
+    expect(await sequences.openHolesFoundBefore(later, 10, [SDK_APP_ID])).toEqual([
+      { ...KEY, groupType: 'Public', fromSeq: 2, toSeq: 2 },
+    ]);
+    // Not yet old enough, another app's, or closed: not listed.
+    expect(await sequences.openHolesFoundBefore(new Date(Date.now() - 60_000), 10, [SDK_APP_ID])).toEqual([]);
+    expect(await sequences.openHolesFoundBefore(later, 10, ['1400000001'])).toEqual([]);
+    await sequences.closeHoles(KEY, { fromSeq: 2, toSeq: 2 });
+    expect(await sequences.openHolesFoundBefore(later, 10, [SDK_APP_ID])).toEqual([]);
+  },
+);

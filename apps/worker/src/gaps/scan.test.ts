@@ -49,8 +49,10 @@ function setup(
       }
       return fresh;
     },
-    async openHolesFoundBefore(before: Date, limit: number) {
-      return [...recorded.values()].filter((hole) => hole.foundAt < before).slice(0, limit);
+    async openHolesFoundBefore(before: Date, limit: number, sdkAppIds: readonly string[]) {
+      return [...recorded.values()]
+        .filter((hole) => hole.foundAt < before && sdkAppIds.includes(hole.sdkAppId))
+        .slice(0, limit);
     },
     async setTailChecked() {},
   } as unknown as SequenceStore;
@@ -60,6 +62,7 @@ function setup(
       sequences,
       tails: {
         serves: (sdkAppId) => served.has(sdkAppId),
+        served: [...served],
         async newestSeq(key) {
           tailAsked.push(key.groupId);
           return options.newest;

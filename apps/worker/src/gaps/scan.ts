@@ -7,6 +7,8 @@ export interface TailSource {
   newestSeq(key: SequenceKey): Promise<number | undefined>;
   /** Whether this app has admin credentials (only then can holes be backfilled). */
   serves(sdkAppId: string): boolean;
+  /** The apps it serves. */
+  readonly served: readonly string[];
 }
 
 export interface ScanOptions {
@@ -89,11 +91,14 @@ export async function scanForGaps(options: ScanOptions): Promise<ScanResult> {
   // recorded hole is not new). Each scan queues the first page of the holes open for a while
   // again: the page's job id makes that a no-op while the job exists, and a hole lost that way
   // is backfilled a minute late instead of never.
-  const stale = await options.sequences.openHolesFoundBefore(new Date(now.getTime() - REQUEUE_AFTER_MS), REQUEUE_LIMIT);
+  // Only the apps it can backfill: the holes of the others (listed, never queued) would take the limit.
+  const stale = await options.sequences.openHolesFoundBefore(
+    new Date(now.getTime() - REQUEUE_AFTER_MS),
+    REQUEUE_LIMIT,
+    options.tails.served,
+  );
   for (const hole of stale) {
-    if (options.tails.serves(hole.sdkAppId)) {
-      await options.enqueue(firstPage(hole, hole));
-    }
+    await options.enqueue(firstPage(hole, hole));
   }
   return { sequences: marks.length, holesFound };
 }

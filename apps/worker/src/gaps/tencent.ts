@@ -45,6 +45,7 @@ export function createTencentApps(options: TencentAppsOptions): TencentApps {
 
   return {
     serves: (sdkAppId) => apis.has(sdkAppId),
+    served: [...apis.keys()],
     history(sdkAppId) {
       const api = apis.get(sdkAppId);
       return (

@@ -214,13 +214,14 @@ export function createSequenceStore(pool: Pool) {
     },
 
     /**
-     * Open holes found before `before`, oldest first, at most `limit`, of sequences still scanned:
+     * Open holes of these apps found before `before`, oldest first, at most `limit`, of sequences still scanned:
      * the scan queues their first page again (a no-op while its job exists), so a hole whose
      * queuing a crash cut off is still backfilled.
      */
     async openHolesFoundBefore(
       before: Date,
       limit: number,
+      sdkAppIds: readonly string[],
     ): Promise<(SequenceKey & Hole & { groupType: string | null })[]> {
       const { rows } = await pool.query<{
         sdk_app_id: string;
@@ -233,9 +234,9 @@ export function createSequenceStore(pool: Pool) {
         `SELECT h.sdk_app_id::text, h.group_id, h.topic_id, m.group_type, h.from_seq::text, h.to_seq::text
          FROM sequence_holes h
          JOIN sequence_marks m USING (sdk_app_id, group_id, topic_id)
-         WHERE h.state = 'open' AND h.found_at < $1 AND m.closed_reason IS NULL
+         WHERE h.state = 'open' AND h.found_at < $1 AND m.closed_reason IS NULL AND h.sdk_app_id = ANY($3::bigint[])
          ORDER BY h.found_at LIMIT $2`,
-        [before, limit],
+        [before, limit, sdkAppIds],
       );
       return rows.map((row) => ({
         sdkAppId: row.sdk_app_id,
