@@ -125,7 +125,7 @@ test('the app services are those of docker-compose.yml, but for the Redis they u
       depends_on: Object.fromEntries(Object.entries(depends_on).filter(([key]) => !key.startsWith('redis'))),
     };
   };
-  for (const name of [...APPS, 'migrate', 'postgres']) {
+  for (const name of [...APPS, 'migrate', 'archive-maintenance', 'postgres']) {
     expect(apart(services[name]), name).toEqual(apart(main.services[name]));
   }
   // Every receiver, worker and dashboard must agree on the shards.
@@ -135,7 +135,7 @@ test('the app services are those of docker-compose.yml, but for the Redis they u
 });
 
 describe('least privilege', () => {
-  test.each([...APPS, 'migrate', INIT, ...nodeNames])(
+  test.each([...APPS, 'migrate', 'archive-maintenance', INIT, ...nodeNames])(
     '%s: read-only root filesystem, no capabilities, no privilege gain',
     (name) => {
       expect(service(name).read_only).toBe(true);

@@ -34,14 +34,19 @@ test('a receiver started while Redis is down answers 503, then 200 once Redis is
   }
 });
 
-test("a process that never gets ready is stopped when its start gives up, not left to take a later attempt's jobs", async ({
-  databaseUrl,
-}) => {
-  // A worker whose Redis does not answer never says it started.
+test("a process that never gets ready is stopped when its start gives up, not left to take a later attempt's jobs", async () => {
+  // A worker says it started once its schema is checked, whatever Redis does: its PostgreSQL (and
+  // Redis) here accept connections and never answer, so it never gets there. (An unreachable Redis
+  // alone made a worker that started anyway, and this test passed only while the worker took
+  // longer than 3 s to start; on a quick machine it did not.)
   const silent = await holdSilentPort();
   onTestFinished(() => silent.close());
   const since = Date.now();
-  const env = { REDIS_URL: `redis://127.0.0.1:${silent.port}`, DATABASE_URL: databaseUrl, METRICS_PORT: '0' };
+  const env = {
+    REDIS_URL: `redis://127.0.0.1:${silent.port}`,
+    DATABASE_URL: `postgres://imsync@127.0.0.1:${silent.port}/imsync`,
+    METRICS_PORT: '0',
+  };
   await expect(
     startAppProcess('worker', { ...env, TIM_SDK_APP_ID: '1400000001' }, { readyTimeoutMs: 3000 }),
   ).rejects.toThrow(/did not log the expected line/);

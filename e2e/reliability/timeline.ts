@@ -34,15 +34,18 @@ export function sampleTimeline(
   });
   pool.on('error', () => {});
   let running = true;
+  const sample = async () => {
+    const t = (performance.now() - started) / 1000;
+    const counts = progress();
+    const stored = await pool
+      .query<{ n: string }>({ text: ARCHIVE_ROWS, query_timeout: 500 } as pg.QueryConfig)
+      .then(({ rows }) => Number(rows[0]?.n ?? 0))
+      .catch(() => null);
+    points.push({ t: Math.round(t * 100) / 100, ...counts, stored });
+  };
   const loop = (async () => {
     while (running) {
-      const t = (performance.now() - started) / 1000;
-      const counts = progress();
-      const stored = await pool
-        .query<{ n: string }>({ text: ARCHIVE_ROWS, query_timeout: 500 } as pg.QueryConfig)
-        .then(({ rows }) => Number(rows[0]?.n ?? 0))
-        .catch(() => null);
-      points.push({ t: Math.round(t * 100) / 100, ...counts, stored });
+      await sample();
       await new Promise((resolve) => setTimeout(resolve, everyMs));
     }
   })();
@@ -52,6 +55,8 @@ export function sampleTimeline(
       if (running) {
         running = false;
         await loop;
+        // The end state too: the last periodic sample may be from before the last answers.
+        await sample();
         await pool.end().catch(() => {});
       }
       return points;
