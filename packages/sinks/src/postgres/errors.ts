@@ -7,9 +7,9 @@ const PERMANENT_CLASSES = new Set(['22', '23', '54']);
 
 /**
  * The one integrity violation that is about the moment: a row routed to the default partition
- * while the archive maintenance attached that day's partition is refused once the attach
- * commits. Every archive has a default partition, so a row fits somewhere: tried again, it is
- * routed to its new day.
+ * while that day's partition was attached is refused once the attach commits. The archive
+ * maintenance holds inserts off while it attaches, so this should not happen; if it does, every
+ * archive has a default partition, so a row fits somewhere: tried again, it goes to its new day.
  */
 const routedDuringAttach = (error: { code?: unknown; routine?: unknown }) =>
   error.code === '23514' && error.routine === 'ExecPartitionCheckEmitError';

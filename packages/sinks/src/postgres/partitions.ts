@@ -182,10 +182,11 @@ async function daysToCreate(
 
 /**
  * Creates the partition of one day. Its rows in the default partition (if any) move in the same
- * transaction, with inserts into the default partition held off meanwhile: PostgreSQL refuses a
- * new partition whose rows still sit in the default one, and no row is ever in neither or both.
- * The table is built apart and then attached: attaching locks the parent only against other DDL,
- * not against the workers' inserts.
+ * transaction: PostgreSQL refuses a new partition whose rows still sit in the default one, and no
+ * row is ever in neither or both. Inserts into the whole table wait meanwhile (milliseconds when
+ * the default partition is near empty, as it is between passes; at most the lock timeout): an
+ * insert routed by the partitions it saw before the attach could otherwise land beside a moved
+ * copy of its row (a CI run under load once stored a repeat twice that way).
  */
 async function createDayPartition(
   client: PoolClient,
@@ -206,8 +207,9 @@ async function createDayPartition(
   }
   await client.query('BEGIN');
   try {
-    // Taken first, so no insert lands in the default partition between the move and the attach.
-    await client.query(`LOCK TABLE ${fallback} IN SHARE ROW EXCLUSIVE MODE`);
+    // Taken first: no insert runs while rows move and the partitions change, and every insert
+    // after the commit routes by the new partitions.
+    await client.query(`LOCK TABLE ${parent} IN SHARE ROW EXCLUSIVE MODE`);
     await client.query(`CREATE TABLE ${name} (LIKE ${parent} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
     // The same bound as a CHECK lets the attach skip its scan of the new table.
     await client.query(
