@@ -7,7 +7,7 @@ import { startLocalPostgres } from '@imsync/local-services';
 import { GroupMessageSchema, messageIdentity, messageKey } from '@imsync/protocol';
 import { MessageFactory } from '@imsync/simulator';
 import { createPool, maintainArchive, migrate, PostgresArchive } from '@imsync/sinks';
-import pg from 'pg';
+import type pg from 'pg';
 import * as v from 'valibot';
 import {
   APP,
@@ -69,8 +69,18 @@ const variants: Record<Variant, pg.Pool> = {
 };
 // … and no timeout for loading millions of rows, VACUUM and the DELETE compared with a dropped day.
 const bulk: Record<Variant, pg.Pool> = {
-  partitioned: new pg.Pool({ connectionString: urls.partitioned, max: 1 }),
-  unpartitioned: new pg.Pool({ connectionString: urls.unpartitioned, max: 1 }),
+  partitioned: createPool({
+    connectionString: urls.partitioned,
+    max: 1,
+    statementTimeout: false,
+    onIdleError: () => {},
+  }),
+  unpartitioned: createPool({
+    connectionString: urls.unpartitioned,
+    max: 1,
+    statementTimeout: false,
+    onIdleError: () => {},
+  }),
 };
 try {
   await migrate(variants.partitioned);

@@ -1,6 +1,7 @@
+import { createPool } from '@imsync/sinks';
 import { repoRoot, spawnCaptured, waitFor } from '@imsync/testing';
 import { test } from '@imsync/testing/vitest';
-import pg from 'pg';
+import type pg from 'pg';
 import { describe, expect } from 'vitest';
 
 // The archive maintenance as an operator runs it: `pnpm archive:maintain --dry-run` to see what it
@@ -18,7 +19,7 @@ async function runPnpm(args: string[], env: Record<string, string>) {
 async function archiveWithDays(databaseUrl: string, daysAgo: number[]): Promise<pg.Pool> {
   const migrated = await runPnpm(['migrate'], { DATABASE_URL: databaseUrl });
   expect(migrated.code, migrated.output).toBe(0);
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  const pool = createPool({ connectionString: databaseUrl, max: 2, onIdleError: () => {} });
   for (const [i, ago] of daysAgo.entries()) {
     await pool.query(
       `INSERT INTO group_messages (sdk_app_id, group_id, msg_seq, random, msg_time, from_account, group_type, payload, received_at)

@@ -2,6 +2,7 @@ import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { loadFixture } from '@imsync/fixtures';
 import { startLocalRedis } from '@imsync/local-services';
+import { createPool } from '@imsync/sinks';
 import { repoRoot, spawnCaptured, startAppProcess, waitFor } from '@imsync/testing';
 import { test } from '@imsync/testing/vitest';
 import { Redis } from 'ioredis';
@@ -82,7 +83,7 @@ describe('least privilege', () => {
             });
             expect(reply.status).toBe(200);
           }
-          const owner = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+          const owner = createPool({ connectionString: databaseUrl, max: 1, onIdleError: () => {} });
           try {
             await waitFor(
               async () => (await owner.query('SELECT count(*)::int AS n FROM group_messages')).rows[0]?.n === 5,
