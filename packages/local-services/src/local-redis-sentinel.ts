@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnCaptured } from './captured.js';
 import { spawnOwned } from './child.js';
-import { startLocalRedis, waitForPong } from './local-redis.js';
+import { replicasAcknowledge, startLocalRedis, waitForPong } from './local-redis.js';
 import { rememberProcessLog, tailOfFile } from './process-log.js';
 import { startServerProcess } from './server-process.js';
 import type { RedisService } from './services.js';
@@ -22,7 +22,8 @@ export interface RedisSentinelService {
 /**
  * A master, its replicas and three Sentinels watching it, all private `redis-server` processes
  * from PATH on free ports (a Sentinel is `redis-server <its config> --sentinel`). Resolves once
- * every replica has synced and every Sentinel knows the replicas: a failover can then happen.
+ * every replica has synced and acknowledges writes, and every Sentinel knows the replicas: a
+ * failover can then happen, and an enqueue that waits for a replica succeeds.
  */
 export async function startLocalRedisSentinel(
   options: { replicas?: number; downAfterMs?: number } = {},
@@ -95,7 +96,9 @@ export async function startLocalRedisSentinel(
       const known = await Promise.all(
         sentinels.map((sentinel) => ask(sentinel.port, 'sentinel', 'replicas', masterName)),
       );
-      const synced = links.every((info) => /master_link_status:up/.test(info));
+      const synced =
+        links.every((info) => /master_link_status:up/.test(info)) &&
+        (await replicasAcknowledge(master.port, servers.length - 1));
       const seen = known.every((reply) => servers.slice(1).every((server) => reply.includes(String(server.port))));
       if (synced && seen) {
         break;

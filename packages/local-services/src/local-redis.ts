@@ -71,7 +71,10 @@ export async function startLocalRedis(options: RedisServerOptions = {}): Promise
     lines: () => tailOfFile(join(dir, 'redis.log')),
     running: () => server.running(),
   });
-  const stop = (mode: 'graceful' | 'crash' = 'graceful') => server.kill(mode === 'crash' ? 'SIGKILL' : 'SIGTERM');
+  // A SIGTERM that comes while Redis writes its first AOF (a replica does, right after a full sync)
+  // is refused ("Writing initial AOF, can't exit") and not tried again: send it until it exits.
+  const stop = (mode: 'graceful' | 'crash' = 'graceful') =>
+    mode === 'crash' ? server.kill('SIGKILL') : server.kill('SIGTERM', { repeatEveryMs: 1000 });
 
   return {
     host: '127.0.0.1',
@@ -108,21 +111,42 @@ export async function waitForPong(port: number, child: ChildProcess): Promise<vo
   throw new Error('redis-server did not answer PING within 10 s');
 }
 
-function ping(port: number): Promise<boolean> {
+async function ping(port: number): Promise<boolean> {
+  const [reply = ''] = await inlineCommands(port, ['PING']);
+  // "-LOADING" while the AOF is replayed: not ready yet. "-NOAUTH": up, and wants a password.
+  return reply.startsWith('+PONG') || reply.startsWith('-NOAUTH');
+}
+
+/**
+ * True once `replicas` replicas acknowledge a write on the master at `port` (within 100 ms). A
+ * replica reports `master_link_status:up` before that: after a diskless sync, Redis 7.0 streams
+ * writes to a replica only once its next REPLCONF ACK comes, up to a second later, and a WAIT
+ * meanwhile counts it out.
+ */
+export async function replicasAcknowledge(port: number, replicas: number): Promise<boolean> {
+  const [, waited = ''] = await inlineCommands(port, ['INCR imsync:replication-probe', `WAIT ${replicas} 100`]);
+  return /^:\d+$/.test(waited) && Number(waited.slice(1)) >= replicas;
+}
+
+/**
+ * Sends Redis inline commands on one connection and resolves with their one-line replies (none
+ * when the server does not answer within 1 s), with no client library in this package.
+ */
+function inlineCommands(port: number, commands: string[]): Promise<string[]> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
     let reply = '';
-    socket.setTimeout(500, () => socket.destroy());
-    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.setTimeout(1000, () => socket.destroy());
+    socket.on('connect', () => socket.write(commands.map((command) => `${command}\r\n`).join('')));
     socket.on('data', (data) => {
       reply += data.toString();
-      if (reply.includes('\r\n')) {
+      const lines = reply.split('\r\n');
+      if (lines.length > commands.length) {
         socket.end();
-        // "-LOADING" while the AOF is replayed: not ready yet. "-NOAUTH": up, and wants a password.
-        resolve(reply.startsWith('+PONG') || reply.startsWith('-NOAUTH'));
+        resolve(lines.slice(0, commands.length));
       }
     });
-    socket.on('error', () => resolve(false));
-    socket.on('close', () => resolve(false));
+    socket.on('error', () => resolve([]));
+    socket.on('close', () => resolve([]));
   });
 }

@@ -7,8 +7,11 @@ export interface ServerProcess {
   readonly port: number;
   /** Launches it again on the same port (after `kill`). */
   start(): Promise<void>;
-  /** Sends the signal, if it still runs, and waits for it to exit. */
-  kill(signal: NodeJS.Signals): Promise<void>;
+  /**
+   * Sends the signal, if it still runs, and waits for it to exit; with `repeatEveryMs`, sends it
+   * again each time that passes (for a server that may refuse a shutdown and not try again).
+   */
+  kill(signal: NodeJS.Signals, options?: { repeatEveryMs?: number }): Promise<void>;
   pid(): number | undefined;
   running(): boolean;
 }
@@ -40,11 +43,18 @@ export async function startServerProcess(
     async start() {
       child = await launch(port);
     },
-    async kill(signal) {
+    async kill(signal, options = {}) {
       const running = child;
       if (running && running.exitCode === null && running.signalCode === null) {
         running.kill(signal);
-        await exited(running);
+        const repeat = options.repeatEveryMs
+          ? setInterval(() => running.kill(signal), options.repeatEveryMs)
+          : undefined;
+        try {
+          await exited(running);
+        } finally {
+          clearInterval(repeat);
+        }
       }
     },
   };

@@ -13,7 +13,11 @@ test('a master killed under Sentinel: enqueues fail until a replica can back the
   // attempt's jobs under the same ids, acknowledge them as repeats and never see them processed.
   const probe = await startFailoverProbe(redisSentinel.url, `sentinel-${randomBytes(4).toString('hex')}`);
   try {
-    const [first, replica] = redisSentinel.servers;
+    // The master now, not the one at start: a retry runs on the file's servers, after the first
+    // attempt's failover, and must kill the master again, not the replica.
+    const masterPort = await redisSentinel.masterPort();
+    const first = redisSentinel.servers.find((server) => server.port === masterPort);
+    const replica = redisSentinel.servers.find((server) => server.port !== masterPort);
     if (!first || !replica) {
       throw new Error('a master and a replica were expected');
     }
