@@ -68,19 +68,11 @@ const variants: Record<Variant, pg.Pool> = {
   unpartitioned: createPool({ connectionString: urls.unpartitioned, max: 60, onIdleError: () => {} }),
 };
 // … and no timeout for loading millions of rows, VACUUM and the DELETE compared with a dropped day.
+const bulkPool = (connectionString: string) =>
+  createPool({ connectionString, max: 1, statementTimeout: false, onIdleError: () => {} });
 const bulk: Record<Variant, pg.Pool> = {
-  partitioned: createPool({
-    connectionString: urls.partitioned,
-    max: 1,
-    statementTimeout: false,
-    onIdleError: () => {},
-  }),
-  unpartitioned: createPool({
-    connectionString: urls.unpartitioned,
-    max: 1,
-    statementTimeout: false,
-    onIdleError: () => {},
-  }),
+  partitioned: bulkPool(urls.partitioned),
+  unpartitioned: bulkPool(urls.unpartitioned),
 };
 try {
   await migrate(variants.partitioned);
